@@ -1,0 +1,52 @@
+"""Extraction costs of the stages (tuples compared lexicographically; see egg/extract.py)."""
+from __future__ import annotations
+
+from . import expr as E
+from .egg.snapshot import ENode, Snapshot
+
+
+def differentiated(snap: Snapshot, wrt: str):
+    """(differentials not yet at the variable, size): d must reach X everywhere."""
+    var = snap.class_of_node.get(ENode(E.SYM, name=wrt))
+
+    def cost(node: ENode, c: int, kids: list):
+        bad = sum(k[0] for k in kids)
+        if node.op == E.DIFF and node.children[0] != var:
+            bad += 1
+        return (bad, 1 + sum(k[1] for k in kids))
+    return cost
+
+
+NO_D, HAS_D, D_SUM = 0, 1, 2
+
+
+def linearized(node: ENode, c: int, kids: list):
+    """(sums with a differential below a non-sum, size, tag): a sum of terms linear in dX."""
+    penalty = sum(k[0] for k in kids)
+    size = 1 + sum(k[1] for k in kids)
+    tags = [k[2] for k in kids]
+    has_d = node.op == E.DIFF or any(t != NO_D for t in tags)
+    if node.op in (E.ADD, E.SUB):
+        return (penalty, size, D_SUM if has_d else NO_D)
+    penalty += sum(1 for t in tags if t == D_SUM)
+    return (penalty, size, HAS_D if has_d else NO_D)
+
+
+def free_of_d(node: ENode, c: int, kids: list):
+    """(contains a differential, size): for reading off G."""
+    return (max([k[0] for k in kids] + [int(node.op == E.DIFF)]), 1 + sum(k[1] for k in kids))
+
+
+def textbook(snap: Snapshot):
+    """Weighted size: transposes of compound terms and explicit -1 factors cost more."""
+    def cost(node: ENode, c: int, kids: list):
+        w = 2
+        if node.op == E.TRANSPOSE:
+            child = snap.classes[node.children[0]]
+            w = 1 if any(n.op == E.SYM for n in child) else 5
+        elif node.op == E.ADD or node.op == E.SUB:
+            w = 3
+        elif node.op == E.NUM:
+            w = 2 if node.value > 0 else 4
+        return (w + sum(k[0] for k in kids),)
+    return cost

@@ -1,0 +1,185 @@
+"""Printers: the faithful input syntax, Unicode, and LaTeX.
+
+`to_text` is exact: `parse(to_text(t)) == t` for every tree, so it brackets products as they are
+(`A*(B*C)`) and writes non-integer or negative constants as `(1/2)`, `(-3)`.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from . import expr as E
+from .syntax import is_differential_name
+
+# binding strength of the printed form, loosest first
+_PREC = {E.ADD: 1, E.SUB: 1, E.MUL: 2, E.HADAMARD: 2, E.HDIV: 2, E.DIV: 2, E.NEG: 3, E.POW: 4,
+         E.TRANSPOSE: 5}
+_ATOM = 6
+
+
+def _prec(e: E.Expr) -> int:
+    return _PREC.get(e.op, _ATOM)
+
+
+def _num_text(v: Fraction) -> str:
+    if v.denominator == 1 and v >= 0:
+        return str(v.numerator)
+    return f"({v.numerator}/{v.denominator})" if v.denominator != 1 else f"({v.numerator})"
+
+
+def to_text(e: E.Expr) -> str:
+    out: list[str] = []
+    _text(e, out)
+    return "".join(out)
+
+
+def _wrap(e: E.Expr, min_prec: int, out: list[str]) -> None:
+    if _prec(e) < min_prec:
+        out.append("(")
+        _text(e, out)
+        out.append(")")
+    else:
+        _text(e, out)
+
+
+def _text(e: E.Expr, out: list[str]) -> None:
+    op = e.op
+    if op == E.SYM:
+        out.append(e.name)
+    elif op == E.NUM:
+        out.append(_num_text(e.value))
+    elif op in (E.IDENTITY, E.ZERO, E.ONES):
+        out.append(op)
+    elif op in (E.ADD, E.SUB, E.MUL, E.HADAMARD, E.HDIV, E.DIV):
+        p = _PREC[op]
+        _wrap(e.args[0], p, out)
+        out.append({E.ADD: " + ", E.SUB: " - "}.get(op, op))
+        _wrap(e.args[1], p + 1, out)
+    elif op == E.NEG:
+        out.append("-")
+        _wrap(e.args[0], _PREC[E.NEG], out)
+    elif op == E.POW:
+        _wrap(e.args[0], _PREC[E.TRANSPOSE], out)
+        out.append("^")
+        k = e.args[1]
+        # a pattern variable or eval(...) only occurs as an exponent in rule files
+        out.append(_num_text(k.value) if k.op == E.NUM else to_text(k))
+    elif op == E.TRANSPOSE:
+        _wrap(e.args[0], _PREC[E.TRANSPOSE], out)
+        out.append("'")
+    elif op == E.DIFF and e.args[0].op == E.SYM and is_differential_name("d" + e.args[0].name):
+        out.append("d" + e.args[0].name)
+    else:  # function application
+        out.append(op + "(")
+        _text(e.args[0], out)
+        out.append(")")
+
+
+# --- Unicode ----------------------------------------------------------------------------------
+_UNI_OP = {E.ADD: " + ", E.SUB: " − ", E.MUL: "·", E.HADAMARD: " ⊙ ", E.HDIV: " ⊘ ", E.DIV: "/"}
+_SUPER = str.maketrans("0123456789-/", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻ᐟ")
+
+
+def to_unicode(e: E.Expr) -> str:
+    op = e.op
+    if op == E.SYM:
+        return e.name
+    if op == E.NUM:
+        v = e.value
+        return str(v.numerator) if v.denominator == 1 and v >= 0 else f"({v})"
+    if op == E.IDENTITY:
+        return "I"
+    if op == E.ZERO:
+        return "0"
+    if op == E.ONES:
+        return "𝟙"
+    if op in _UNI_OP:
+        p = _PREC[op]
+        left, right = to_unicode(e.args[0]), to_unicode(e.args[1])
+        if _prec(e.args[0]) < p:
+            left = f"({left})"
+        if _prec(e.args[1]) <= p:
+            right = f"({right})"
+        return left + _UNI_OP[op] + right
+    if op == E.NEG:
+        inner = to_unicode(e.args[0])
+        return "−" + (f"({inner})" if _prec(e.args[0]) < _PREC[E.NEG] else inner)
+    if op in (E.POW, E.TRANSPOSE):
+        inner = to_unicode(e.args[0])
+        if _prec(e.args[0]) < _PREC[E.TRANSPOSE]:
+            inner = f"({inner})"
+        if op == E.TRANSPOSE:
+            return inner + "ᵀ"
+        v = e.args[1].value
+        return inner + str(v).translate(_SUPER)
+    if op == E.DIFF and e.args[0].is_leaf:
+        return "d" + to_unicode(e.args[0])
+    return f"{op}({to_unicode(e.args[0])})"
+
+
+# --- LaTeX ------------------------------------------------------------------------------------
+_TEX_FN = {"tr": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det", "exp": r"\exp",
+           "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh",
+           "sigmoid": r"\sigma", "sqrt": r"\sqrt", "abs": r"\operatorname{abs}",
+           "sign": r"\operatorname{sign}", "sum": r"\operatorname{sum}",
+           "diag": r"\operatorname{diag}", "softmax": r"\operatorname{softmax}",
+           "norm2sq": None, "norm2": None, "inv": None, E.DIFF: r"\mathrm{d}"}
+_TEX_OP = {E.ADD: " + ", E.SUB: " - ", E.MUL: " ", E.HADAMARD: r" \odot ", E.HDIV: r" \oslash ",
+           E.DIV: " / "}
+
+
+def _tex_name(name: str) -> str:
+    head, _, tail = name.partition("_")
+    greek = {"alpha", "beta", "gamma", "delta", "lambda", "lam", "mu", "sigma", "Sigma", "theta",
+             "Theta", "Lambda", "Omega", "omega", "phi", "psi", "eta", "rho", "tau", "epsilon"}
+    if head in greek:
+        head = "\\" + ("lambda" if head == "lam" else head)
+    elif len(head) > 1:
+        head = rf"\mathit{{{head}}}"
+    return head + (f"_{{{tail}}}" if tail else "")
+
+
+def to_latex(e: E.Expr) -> str:
+    op = e.op
+    if op == E.SYM:
+        return _tex_name(e.name)
+    if op == E.NUM:
+        v = e.value
+        if v.denominator == 1:
+            return str(v.numerator)
+        return ("-" if v < 0 else "") + rf"\tfrac{{{abs(v.numerator)}}}{{{v.denominator}}}"
+    if op == E.IDENTITY:
+        return "I"
+    if op == E.ZERO:
+        return "0"
+    if op == E.ONES:
+        return r"\mathbf{1}"
+    if op in _TEX_OP:
+        p = _PREC[op]
+        left, right = to_latex(e.args[0]), to_latex(e.args[1])
+        if _prec(e.args[0]) < p:
+            left = rf"\left({left}\right)"
+        if _prec(e.args[1]) <= p:
+            right = rf"\left({right}\right)"
+        return left + _TEX_OP[op] + right
+    if op == E.NEG:
+        inner = to_latex(e.args[0])
+        return "-" + (rf"\left({inner}\right)" if _prec(e.args[0]) < _PREC[E.NEG] else inner)
+    if op in (E.POW, E.TRANSPOSE) or op == "inv":
+        inner = to_latex(e.args[0])
+        if _prec(e.args[0]) < _ATOM:
+            inner = rf"\left({inner}\right)"
+        if op == E.TRANSPOSE:
+            return inner + r"^{\top}"
+        if op == "inv":
+            return inner + "^{-1}"
+        return inner + "^{" + str(e.args[1].value) + "}"
+    inner = to_latex(e.args[0])
+    if op == "norm2":
+        return rf"\left\|{inner}\right\|_2"
+    if op == "norm2sq":
+        return rf"\left\|{inner}\right\|_2^2"
+    if op == E.DIFF and e.args[0].is_leaf:
+        return rf"\mathrm{{d}}{inner}"
+    if op == "sqrt":
+        return rf"\sqrt{{{inner}}}"
+    return rf"{_TEX_FN.get(op, op)}\left({inner}\right)"

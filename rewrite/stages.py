@@ -1,0 +1,68 @@
+"""Which rules each stage of the derivation runs, in which direction, with which guards.
+
+Stages (see DESIGN.md): differentiate, linearize, isolate (per summand), collect, tidy.
+Each stage is one egglog run; the guards only restrict where a rule fires.
+"""
+from __future__ import annotations
+
+from .egg.compile import RuleUse
+from .egg.session import Budget
+from .rules import library
+
+
+def _group(name: str, direction: str = "forward", exclude: tuple[str, ...] = ()) -> list[RuleUse]:
+    return [RuleUse(r.name, direction) for r in library().values()
+            if r.group == name and r.name not in exclude]
+
+
+def _both(*names: str) -> list[RuleUse]:
+    return [RuleUse(n, d) for n in names for d in ("forward", "backward")]
+
+
+def _fwd(*names: str) -> list[RuleUse]:
+    return [RuleUse(n, "forward") for n in names]
+
+
+_ZERO = _group("zero", exclude=("mul-identity-l", "mul-identity-r")) + _fwd("mul-identity-l", "mul-identity-r")
+_ARITH = _group("arithmetic")
+
+DIFFERENTIATE = _group("differentiate") + _ZERO + _ARITH + _fwd("pow-expand", "pow-neg-one")
+
+# distribute only over sums holding a differential
+_DISTRIBUTE = {"mul-add-r": "BC", "mul-add-l": "AB", "mul-sub-r": "BC", "mul-sub-l": "AB",
+               "had-add-r": "BC", "had-add-l": "AB", "had-sub-r": "BC", "had-sub-l": "AB",
+               "hdiv-add-l": "AB", "hdiv-sub-l": "AB", "div-add": "AB", "div-sub": "AB"}
+LINEARIZE = ([RuleUse(n, "forward", (("hasd", v),)) for n, vs in _DISTRIBUTE.items() for v in vs]
+             + _group("linear", exclude=tuple(_DISTRIBUTE)) + _ZERO + _ARITH)
+
+ISOLATE = (
+    _fwd("trace-cyclic", "div-as-scale", "sum-def", "diag-def", "neg-neg", "transpose-transpose")
+    + _both("trace-transpose", "trace-scalar", "trace-scale", "trace-div", "mul-assoc",
+            "transpose-mul", "transpose-scalar", "hadamard-swap", "hdiv-swap", "had-comm",
+            "transpose-hadamard", "transpose-hdiv", "mul-neg-l", "mul-neg-r", "tr-neg",
+            "transpose-neg", "had-neg-l", "had-neg-r", "hdiv-neg-l", "scalar-comm",
+            "scale-mul-r", "had-scale-l", "had-scale-r", "hdiv-scale-l", "transpose-div",
+            "div-neg")
+    + [RuleUse("mul-identity-l", "backward", (("dx", "A"),)),
+       RuleUse("transpose-transpose", "backward", (("left-of-dx", "A"),))]
+)
+
+COLLECT = _fwd("trace-collect", "trace-collect-sub")
+
+TIDY = (
+    _group("transpose") + _ZERO + _ARITH
+    + _fwd("neg-neg", "add-neg", "sub-neg", "mul-neg-l", "mul-neg-r", "had-neg-l", "had-neg-r",
+           "transpose-neg", "hdiv-neg-l", "div-neg", "add-self", "inv-inv", "inv-mul-self-l",
+           "inv-mul-self-r", "hdiv-cancel", "had-ones", "trace-collect")
+    + _both("mul-assoc", "add-comm", "had-comm", "scalar-comm", "scale-mul-r", "mul-add-l",
+            "mul-add-r", "mul-sub-l", "mul-sub-r", "transpose-mul", "transpose-add",
+            "transpose-sub", "had-scale-l", "had-scale-r", "neg-as-scale", "transpose-inv")
+)
+
+BUDGETS = {
+    "differentiate": Budget(iterations=60, nodes=20_000, seconds=8.0),
+    "linearize": Budget(iterations=60, nodes=20_000, seconds=8.0),
+    "isolate": Budget(iterations=12, nodes=15_000, seconds=6.0),
+    "collect": Budget(iterations=40, nodes=10_000, seconds=4.0),
+    "tidy": Budget(iterations=6, nodes=6_000, seconds=4.0),
+}

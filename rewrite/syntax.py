@@ -1,0 +1,275 @@
+"""Parser of the expression language (the one syntax for input, rules, results and proofs).
+
+Precedence, loosest first: `+ -` (left), `* .* ./ /` (left), unary `-`, `^` (exponent is a
+number), postfix `'`.  A parenthesised signed integer or fraction, `(-3)` or `(1/2)`, is a
+single rational constant; that is how the printer writes such constants, so printing and
+parsing round-trip exactly.  `dX` is the differential of `X` (see `is_differential_name`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from . import expr as E
+from .errors import ParseError
+
+MAX_CHARS = 20_000   # longer input is refused: the engine is not built for it
+MAX_DEPTH = 200      # deepest tree accepted (a chain a+b+...+z counts one level a term)
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<ident>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|(?P<op>\.\*|\./|[-+*/^'(),]))"
+)
+_DIFF_NAME = re.compile(r"d([A-Z]\w*|[a-z](?:[0-9_]\w*)?)")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def is_differential_name(ident: str) -> bool:
+    """`dX`, `dW1`, `dx`, `dx_1` name differentials; `data`, `delta`, `dmu` are plain names."""
+    return _DIFF_NAME.fullmatch(ident) is not None
+
+
+def is_valid_symbol_name(name: str) -> bool:
+    return (_IDENT.fullmatch(name) is not None and name not in E.RESERVED_NAMES
+            and not is_differential_name(name) and name != E.DIFF)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str   # "num", "ident", "op", "end"
+    text: str
+    pos: int
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    pos = 0
+    n = len(text)
+    while True:
+        while pos < n and text[pos].isspace():
+            pos += 1
+        if pos >= n:
+            break
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            raise ParseError(f"unexpected character {text[pos]!r}", pos, text)
+        kind = m.lastgroup
+        start = m.start(kind)
+        tokens.append(Token(kind, m.group(kind), start))
+        pos = m.end()
+    tokens.append(Token("end", "", n))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str, extra_functions: frozenset[str] = frozenset()):
+        self.text = text
+        self.functions = set(E.FUNCTIONS) | set(extra_functions)
+        self.tokens = tokenize(text)
+        self.i = 0
+        self.depth: dict[int, int] = {}   # id(node) -> tree depth, to refuse over-deep input early
+        self.spans: dict[int, tuple[int, int]] = {}
+
+    # --- helpers --------------------------------------------------------------------------
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.i]
+
+    def error(self, message: str, tok: Token | None = None) -> ParseError:
+        tok = tok or self.tok
+        return ParseError(message, tok.pos, self.text)
+
+    def expect(self, text: str) -> Token:
+        if self.tok.text != text or self.tok.kind != "op":
+            found = "end of input" if self.tok.kind == "end" else repr(self.tok.text)
+            raise self.error(f"expected {text!r}, found {found}")
+        t = self.tok
+        self.i += 1
+        return t
+
+    def node(self, e: E.Expr, start: int, at: Token) -> E.Expr:
+        d = 1 + max((self.depth.get(id(a), 1) for a in e.args), default=0)
+        if d > MAX_DEPTH:
+            raise self.error(f"expression nested deeper than {MAX_DEPTH} levels", at)
+        self.depth[id(e)] = d
+        self.spans[id(e)] = (start, self.tokens[self.i - 1].pos + len(self.tokens[self.i - 1].text))
+        return e
+
+    # --- grammar --------------------------------------------------------------------------
+    def parse(self) -> E.Expr:
+        if self.tok.kind == "end":
+            raise self.error("empty expression")
+        e = self.sum()
+        if self.tok.kind != "end":
+            raise self.error(f"unexpected {self.tok.text!r}")
+        return e
+
+    def sum(self) -> E.Expr:
+        start = self.tok.pos
+        left = self.product()
+        while self.tok.kind == "op" and self.tok.text in "+-":
+            op = self.tok
+            self.i += 1
+            right = self.product()
+            left = self.node(E.Expr(E.ADD if op.text == "+" else E.SUB, (left, right)), start, op)
+        return left
+
+    def product(self) -> E.Expr:
+        start = self.tok.pos
+        left = self.unary()
+        while self.tok.kind == "op" and self.tok.text in ("*", ".*", "./", "/"):
+            op = self.tok
+            self.i += 1
+            right = self.unary()
+            left = self.node(E.Expr(op.text, (left, right)), start, op)
+        return left
+
+    def unary(self) -> E.Expr:
+        if self.tok.kind == "op" and self.tok.text == "-":
+            op = self.tok
+            self.i += 1
+            return self.node(E.neg(self.unary()), op.pos, op)
+        return self.power()
+
+    def power(self) -> E.Expr:
+        start = self.tok.pos
+        base = self.postfix()
+        if self.tok.kind == "op" and self.tok.text == "^":
+            op = self.tok
+            self.i += 1
+            exponent = self.exponent()
+            return self.node(E.Expr(E.POW, (base, exponent)), start, op)
+        return base
+
+    def exponent(self) -> E.Expr:
+        t = self.tok
+        if self.functions != set(E.FUNCTIONS) and t.kind == "ident":
+            return self.postfix()   # rule files: a pattern variable or eval(...) as exponent
+        sign = 1
+        if t.kind == "op" and t.text == "-":
+            self.i += 1
+            sign = -1
+        if self.tok.kind == "num":
+            value = Fraction(self.tok.text)
+            self.i += 1
+        elif self.tok.kind == "op" and self.tok.text == "(" and sign == 1:
+            lit = self.try_literal()
+            if lit is None:
+                raise self.error("an exponent must be a number, like 2, -1 or (1/2)", t)
+            return lit
+        else:
+            raise self.error("an exponent must be a number, like 2, -1 or (1/2)", t)
+        if value == 0:
+            raise self.error("exponent 0 is not allowed (write I or 1)", t)
+        return E.num(sign * value)
+
+    def postfix(self) -> E.Expr:
+        start = self.tok.pos
+        e = self.primary()
+        while self.tok.kind == "op" and self.tok.text == "'":
+            op = self.tok
+            self.i += 1
+            e = self.node(E.transpose(e), start, op)
+        return e
+
+    def try_literal(self) -> E.Expr | None:
+        """`(-3)`, `(1/2)`, `(-1/2)`: a parenthesised rational constant, or None (no tokens used)."""
+        t = self.tokens
+        j = self.i + 1
+        sign = 1
+        if t[j].kind == "op" and t[j].text == "-":
+            sign, j = -1, j + 1
+        if t[j].kind != "num" or not _is_int(t[j].text):
+            return None
+        value = Fraction(t[j].text)
+        j += 1
+        if t[j].kind == "op" and t[j].text == "/" and t[j + 1].kind == "num" and _is_int(t[j + 1].text):
+            if Fraction(t[j + 1].text) == 0:
+                raise ParseError("division by zero in a constant", t[j + 1].pos, self.text)
+            value /= Fraction(t[j + 1].text)
+            j += 2
+        if not (t[j].kind == "op" and t[j].text == ")"):
+            return None
+        if sign == 1 and value.denominator == 1:
+            return None   # (3) is just a bracketed 3
+        start = self.tok.pos
+        self.i = j + 1
+        return self.node(E.num(sign * value), start, t[j])
+
+    def primary(self) -> E.Expr:
+        t = self.tok
+        if t.kind == "num":
+            self.i += 1
+            return self.node(E.num(t.text), t.pos, t)
+        if t.kind == "op" and t.text == "(":
+            lit = self.try_literal()
+            if lit is not None:
+                return lit
+            self.i += 1
+            if self.tok.kind == "op" and self.tok.text == ")":
+                raise self.error("empty brackets")
+            inner = self.sum()
+            self.expect(")")
+            return inner
+        if t.kind == "ident":
+            self.i += 1
+            name = t.text
+            if self.tok.kind == "op" and self.tok.text == "(":
+                if name not in self.functions:
+                    raise self.error(f"unknown function {name!r} (known: {', '.join(sorted(self.functions))})", t)
+                self.i += 1
+                if self.tok.kind == "op" and self.tok.text == ")":
+                    raise self.error(f"{name}() needs an argument")
+                arg = self.sum()
+                if self.tok.kind == "op" and self.tok.text == ",":
+                    raise self.error(f"{name} takes one argument")
+                self.expect(")")
+                return self.node(E.Expr(name, (arg,)), t.pos, t)
+            if name in E.FUNCTIONS:
+                raise self.error(f"function {name!r} needs an argument in brackets: {name}(...)", t)
+            if name == E.IDENTITY:
+                return self.node(E.identity(), t.pos, t)
+            if name == E.ONES:
+                return self.node(E.ones(), t.pos, t)
+            if is_differential_name(name):
+                inner = E.sym(name[1:])
+                self.spans[id(inner)] = (t.pos + 1, t.pos + len(name))
+                return self.node(E.diff(inner), t.pos, t)
+            return self.node(E.sym(name), t.pos, t)
+        if t.kind == "end":
+            raise self.error("unexpected end of input")
+        raise self.error(f"unexpected {t.text!r}")
+
+
+def _is_int(text: str) -> bool:
+    return text.isdigit()
+
+
+@dataclass(frozen=True)
+class Parsed:
+    expr: E.Expr
+    text: str
+    spans: dict[int, tuple[int, int]]   # id(subterm) -> (start, end) in `text`
+
+    def position(self, node: E.Expr) -> int | None:
+        span = self.spans.get(id(node))
+        return span[0] if span else None
+
+
+def parse_with_spans(text: str, extra_functions: frozenset[str] = frozenset()) -> Parsed:
+    if not isinstance(text, str):
+        raise ParseError(f"expected a string, got {type(text).__name__}")
+    if len(text) > MAX_CHARS:
+        raise ParseError(f"input is {len(text):,} characters long; the limit is {MAX_CHARS:,}")
+    p = _Parser(text, extra_functions)
+    e = p.parse()
+    return Parsed(e, text, p.spans)
+
+
+def parse(text: str, extra_functions: frozenset[str] = frozenset()) -> E.Expr:
+    """Parse a term; raises ParseError naming the problem and its column.
+
+    `extra_functions` admits unary functions outside the user language (the rule files' `eval`).
+    """
+    return parse_with_spans(text, extra_functions).expr
