@@ -61,6 +61,8 @@ def holds(pred: str, term: E.Expr, shape: Shape, decls: Mapping[str, Decl], wrt:
     """Does condition `pred` hold of `term` (whose shape in context is `shape`)?"""
     if pred == "scalar":
         return shape.is_scalar
+    if pred == "nonscalar":
+        return not shape.is_scalar
     if pred == "matrix":
         return shape.rows != 1 and shape.cols != 1
     if pred == "square":

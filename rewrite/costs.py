@@ -38,15 +38,29 @@ def free_of_d(node: ENode, c: int, kids: list):
 
 
 def textbook(snap: Snapshot):
-    """Weighted size: transposes of compound terms and explicit -1 factors cost more."""
+    """Weighted size of a textbook-looking term.
+
+    Transposes cost little on a symbol or an inverse and much on a compound term; a scalar
+    factor costs more on the right than in front; a minus sign inside a product costs more
+    than one in front of it; explicit negative constants cost more than a minus.
+    """
     def cost(node: ENode, c: int, kids: list):
         w = 2
-        if node.op == E.TRANSPOSE:
+        op = node.op
+        if op == E.TRANSPOSE:
             child = snap.classes[node.children[0]]
-            w = 1 if any(n.op == E.SYM for n in child) else 5
-        elif node.op == E.ADD or node.op == E.SUB:
+            w = 1 if any(n.op in (E.SYM, "inv") for n in child) else 8
+        elif op in (E.ADD, E.SUB):
             w = 3
-        elif node.op == E.NUM:
+        elif op == E.NUM:
             w = 2 if node.value > 0 else 4
-        return (w + sum(k[0] for k in kids),)
+        elif op == E.MUL:
+            left, right = node.children
+            if snap.is_scalar(right) and not snap.is_scalar(left):
+                w += 2
+            if any(n.op == E.MUL for n in snap.classes[right]) and not snap.is_scalar(left):
+                w += 1   # ties go to left-nested products, printed without brackets
+        if op in (E.MUL, E.HADAMARD, E.HDIV, E.DIV, E.TRANSPOSE):
+            w += sum(2 for k in kids if k[1])   # a minus sign inside
+        return (w + sum(k[0] for k in kids), op == E.NEG)
     return cost

@@ -87,7 +87,9 @@ class _Pipeline:
         root = session.add(source, typing)
         goal = None
         if goal_canonical:   # stop as soon as the root has a member tr(G'*dX) with G free of d
-            goal = f'(= {root} (FTr (Mul (T g) (D (Sym "{self.wrt}"))))) (dfree g)'
+            x = f'(Sym "{self.wrt}")'
+            goal = (f"(= {root} (FTr (Mul (T g) (D {x})))) (dfree g) "
+                    f"(= (rows g) (rows {x})) (= (cols g) (cols {x}))")
         stats = session.run(stages.BUDGETS[stage], goal)
         return session, root, stats
 
@@ -115,6 +117,7 @@ class _Pipeline:
         ex = Extraction(snap, costs.free_of_d)
         var = snap.class_of_node.get(ENode(E.SYM, name=self.wrt))
         dx = snap.class_of_node.get(ENode(E.DIFF, (var,))) if var is not None else None
+        want = snap.shape(var) if var is not None else None   # G has the shape of X
         best = None
         for node in snap.classes.get(snap.roots[root], []):
             if node.op != "tr":
@@ -126,6 +129,8 @@ class _Pipeline:
                     if t.op != E.TRANSPOSE:
                         continue
                     k = ex.cost(t.children[0])
+                    if snap.shape(t.children[0]) != want:
+                        continue
                     if k is not None and k[0] == 0 and (best is None or k < best[0]):
                         best = (k, t.children[0])
         if best is None:

@@ -20,7 +20,7 @@ from .syntax import parse
 
 EVAL = "eval"
 # the predicates a condition may use; see conditions.py for their meaning
-PREDICATES = ("scalar", "matrix", "square", "symmetric", "spd", "invertible", "diagonal", "positive",
+PREDICATES = ("scalar", "nonscalar", "matrix", "square", "symmetric", "spd", "invertible", "diagonal", "positive",
               "const", "hasd", "num", "int2", "notone")
 RULES_DIR = FsPath(__file__).resolve().parent.parent / "rules"
 

@@ -42,7 +42,8 @@ ISOLATE = (
             "transpose-hadamard", "transpose-hdiv", "mul-neg-l", "mul-neg-r", "tr-neg",
             "transpose-neg", "had-neg-l", "had-neg-r", "hdiv-neg-l", "scalar-comm",
             "scale-mul-r", "had-scale-l", "had-scale-r", "hdiv-scale-l", "transpose-div",
-            "div-neg")
+            "div-neg", "hdiv-scalar", "had-scalar")
+    + _fwd("trace-hadamard")
     + [RuleUse("mul-identity-l", "backward", (("dx", "A"),)),
        RuleUse("transpose-transpose", "backward", (("left-of-dx", "A"),))]
 )
@@ -53,16 +54,18 @@ TIDY = (
     _group("transpose") + _ZERO + _ARITH
     + _fwd("neg-neg", "add-neg", "sub-neg", "mul-neg-l", "mul-neg-r", "had-neg-l", "had-neg-r",
            "transpose-neg", "hdiv-neg-l", "div-neg", "add-self", "inv-inv", "inv-mul-self-l",
-           "inv-mul-self-r", "hdiv-cancel", "had-ones", "trace-collect")
+           "inv-mul-self-r", "hdiv-cancel", "had-ones", "trace-collect", "scale-add-self-l",
+           "scale-add-self-r", "hdiv-scalar", "had-scalar")
     + _both("mul-assoc", "add-comm", "had-comm", "scalar-comm", "scale-mul-r", "mul-add-l",
             "mul-add-r", "mul-sub-l", "mul-sub-r", "transpose-mul", "transpose-add",
-            "transpose-sub", "had-scale-l", "had-scale-r", "neg-as-scale", "transpose-inv")
+            "transpose-sub", "had-scale-l", "had-scale-r", "neg-as-scale", "transpose-inv",
+            "div-as-scale")
 )
 
 BUDGETS = {
     "differentiate": Budget(iterations=60, nodes=20_000, seconds=8.0),
     "linearize": Budget(iterations=60, nodes=20_000, seconds=8.0),
-    "isolate": Budget(iterations=12, nodes=15_000, seconds=6.0),
+    "isolate": Budget(iterations=12, nodes=6_000, seconds=3.0),
     "collect": Budget(iterations=40, nodes=10_000, seconds=4.0),
     "tidy": Budget(iterations=6, nodes=6_000, seconds=4.0),
 }

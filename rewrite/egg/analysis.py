@@ -69,7 +69,8 @@ def _arity(op: str) -> int:
 
 def property_rules() -> list[str]:
     R = RULESET
-    out = []
+    out = [f'(rule ((= r (rows e)) (!= r "1")) ((nonscalar e)) :ruleset {R})',
+           f'(rule ((= c (cols e)) (!= c "1")) ((nonscalar e)) :ruleset {R})']
     leaf_pattern = {E.IDENTITY: "(Ident n)", E.ONES: "(Ones r c)"}
     for prop, ops in C._ALWAYS.items():
         for op in ops:

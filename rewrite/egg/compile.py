@@ -97,6 +97,8 @@ class _Compiler:
             q = "q_" + c.var
             if c.pred == "scalar":
                 out += [f"(= (rows {v}) {ONE})", f"(= (cols {v}) {ONE})"]
+            elif c.pred == "nonscalar":   # rows != 1 or cols != 1: one fact per variant below
+                out.append(f"(nonscalar {v})")
             elif c.pred == "matrix":
                 out += [f"(!= (rows {v}) {ONE})", f"(!= (cols {v}) {ONE})"]
             elif c.pred == "square":

@@ -32,7 +32,8 @@ def declarations() -> str:
     for ctor in UNARY.values():
         lines.append(f"(constructor {ctor} (M) M)")
     lines += ["(function rows (M) String :merge old)", "(function cols (M) String :merge old)"]
-    for rel in ("symmetric", "spd", "invertible", "diagonal", "positive", "const", "hasd", "dfree"):
+    for rel in ("symmetric", "spd", "invertible", "diagonal", "positive", "const", "hasd", "dfree",
+                "nonscalar"):
         lines.append(f"(relation {rel} (M))")
     return "\n".join(lines)
 

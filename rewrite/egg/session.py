@@ -49,7 +49,9 @@ class Session:
             texts += compile_use(lib[use.rule], use, wrt, MAIN)
         shapes = {n: (d.shape.rows, d.shape.cols) for n, d in var_decls.items()}
         texts += analysis.symbol_facts(shapes, var_decls)
-        self._exec("\n".join(texts))
+        # one command at a time: egglog handles a long program in a single call much slower
+        for command in self.eg.parse_program("\n".join(texts)):
+            self.eg.run_program(command)
 
     def _exec(self, text: str):
         return self.eg.run_program(*self.eg.parse_program(text))
