@@ -83,7 +83,7 @@ class _Pipeline:
     def run(self, stage: str, uses: list[RuleUse], source: E.Expr, path: E.Path,
             goal_canonical: bool = False) -> tuple[Session, str, RunStats]:
         typing = infer(source, self.vars)
-        session = Session(uses, self.wrt, self.vars)
+        session = Session(uses, self.wrt, self.vars, ("dfree",) if goal_canonical else ())
         root = session.add(source, typing)
         goal = None
         if goal_canonical:   # stop as soon as the root has a member tr(G'*dX) with G free of d

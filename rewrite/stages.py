@@ -59,7 +59,7 @@ TIDY = (
     + _both("mul-assoc", "add-comm", "had-comm", "scalar-comm", "scale-mul-r", "mul-add-l",
             "mul-add-r", "mul-sub-l", "mul-sub-r", "transpose-mul", "transpose-add",
             "transpose-sub", "had-scale-l", "had-scale-r", "neg-as-scale", "transpose-inv",
-            "div-as-scale")
+            "div-as-scale", "had-add-l", "had-sub-l", "had-add-r", "had-sub-r", "had-assoc")
 )
 
 BUDGETS = {

@@ -67,10 +67,15 @@ def _arity(op: str) -> int:
     return 2 if op in BINARY else 1
 
 
+def nonscalar_rules() -> list[str]:
+    R = RULESET
+    return [f'(rule ((= r (rows e)) (!= r "1")) ((nonscalar e)) :ruleset {R})',
+            f'(rule ((= c (cols e)) (!= c "1")) ((nonscalar e)) :ruleset {R})']
+
+
 def property_rules() -> list[str]:
     R = RULESET
-    out = [f'(rule ((= r (rows e)) (!= r "1")) ((nonscalar e)) :ruleset {R})',
-           f'(rule ((= c (cols e)) (!= c "1")) ((nonscalar e)) :ruleset {R})']
+    out = []
     leaf_pattern = {E.IDENTITY: "(Ident n)", E.ONES: "(Ones r c)"}
     for prop, ops in C._ALWAYS.items():
         for op in ops:
@@ -94,36 +99,43 @@ def property_rules() -> list[str]:
     return out
 
 
-def dependency_rules(wrt: str | None) -> list[str]:
-    """`const`: free of the variable and of differentials; `hasd`: contains a differential."""
+def hasd_rules() -> list[str]:
+    """`hasd`: some member contains a differential."""
     R = RULESET
     out = [f"(rule ((= e (D a))) ((hasd e)) :ruleset {R})"]
-    for ctor in list(BINARY.values()):
-        if ctor == "D":
-            continue
+    for ctor in BINARY.values():
         out.append(f"(rule ((= e ({ctor} a b)) (hasd a)) ((hasd e)) :ruleset {R})")
         out.append(f"(rule ((= e ({ctor} a b)) (hasd b)) ((hasd e)) :ruleset {R})")
-        out.append(f"(rule ((= e ({ctor} a b)) (const a) (const b)) ((const e)) :ruleset {R})")
-    for ctor in UNARY.values():
-        if ctor == "D":
-            continue
-        out.append(f"(rule ((= e ({ctor} a)) (hasd a)) ((hasd e)) :ruleset {R})")
-        out.append(f"(rule ((= e ({ctor} a)) (const a)) ((const e)) :ruleset {R})")
-    for leaf in ("(Num q)", "(Ident n)", "(Zero r c)", "(Ones r c)"):
-        out.append(f"(rule ((= e {leaf})) ((const e)) :ruleset {R})")
-    # dfree: has a member free of differentials (the variable itself allowed)
-    out.append(f"(rule ((const e)) ((dfree e)) :ruleset {R})")
-    out.append(f"(rule ((= e (Sym n))) ((dfree e)) :ruleset {R})")
-    for ctor in BINARY.values():
-        out.append(f"(rule ((= e ({ctor} a b)) (dfree a) (dfree b)) ((dfree e)) :ruleset {R})")
     for ctor in UNARY.values():
         if ctor != "D":
-            out.append(f"(rule ((= e ({ctor} a)) (dfree a)) ((dfree e)) :ruleset {R})")
-    if wrt is None:
-        out.append(f"(rule ((= e (Sym n))) ((const e)) :ruleset {R})")
-    else:
-        out.append(f'(rule ((= e (Sym n)) (!= n "{wrt}")) ((const e)) :ruleset {R})')
+            out.append(f"(rule ((= e ({ctor} a)) (hasd a)) ((hasd e)) :ruleset {R})")
     return out
+
+
+def _free_of(rel: str, leaves: list[str]) -> list[str]:
+    """`rel` holds of a class with a member built, without d, from classes where it holds."""
+    R = RULESET
+    out = [f"(rule ((= e {leaf})) (({rel} e)) :ruleset {R})" for leaf in leaves]
+    for ctor in BINARY.values():
+        out.append(f"(rule ((= e ({ctor} a b)) ({rel} a) ({rel} b)) (({rel} e)) :ruleset {R})")
+    for ctor in UNARY.values():
+        if ctor != "D":
+            out.append(f"(rule ((= e ({ctor} a)) ({rel} a)) (({rel} e)) :ruleset {R})")
+    return out
+
+
+_CONSTANT_LEAVES = ["(Num q)", "(Ident n)", "(Zero r c)", "(Ones r c)"]
+
+
+def const_rules(wrt: str | None) -> list[str]:
+    """`const`: some member is free of the variable and of differentials."""
+    sym = "(Sym n)" if wrt is None else f'(Sym n)) (!= n "{wrt}"'
+    return _free_of("const", _CONSTANT_LEAVES + [sym])
+
+
+def dfree_rules() -> list[str]:
+    """`dfree`: some member is free of differentials (the variable itself allowed)."""
+    return _free_of("dfree", _CONSTANT_LEAVES + ["(Sym n)"])
 
 
 def symbol_facts(shapes: Mapping[str, tuple], decls: Mapping[str, Decl]) -> list[str]:
@@ -137,5 +149,21 @@ def symbol_facts(shapes: Mapping[str, tuple], decls: Mapping[str, Decl]) -> list
     return out
 
 
-def program(wrt: str | None) -> str:
-    return "\n".join([f"(ruleset {RULESET})"] + shape_rules() + property_rules() + dependency_rules(wrt))
+PROPERTIES = ("symmetric", "spd", "invertible", "diagonal", "positive")
+RELATIONS = PROPERTIES + ("nonscalar", "hasd", "const", "dfree")
+
+
+def program(wrt: str | None, relations: set[str] | frozenset[str] = frozenset(PROPERTIES)) -> str:
+    """The analysis rules, with the relations in `relations` (others are declared but empty)."""
+    parts = [f"(ruleset {RULESET})"] + shape_rules()
+    if relations & set(PROPERTIES):
+        parts += property_rules()
+    if "nonscalar" in relations:
+        parts += nonscalar_rules()
+    if "hasd" in relations:
+        parts += hasd_rules()
+    if "const" in relations:
+        parts += const_rules(wrt)
+    if "dfree" in relations:
+        parts += dfree_rules()
+    return "\n".join(parts)

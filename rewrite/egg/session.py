@@ -40,13 +40,18 @@ class RunStats:
 
 
 class Session:
-    def __init__(self, uses: Sequence[RuleUse], wrt: str | None, var_decls: Mapping[str, Decl]):
+    def __init__(self, uses: Sequence[RuleUse], wrt: str | None, var_decls: Mapping[str, Decl],
+                 relations: Sequence[str] = ()):
+        """`relations`: analysis relations needed beyond those the rules' conditions use."""
         self.eg = bindings.EGraph()
         self.names: list[str] = []
         lib = library()
-        texts = [schema.declarations(), analysis.program(wrt), f"(ruleset {MAIN})"]
+        rules = []
         for use in dict.fromkeys(uses):   # a use listed twice is compiled once
-            texts += compile_use(lib[use.rule], use, wrt, MAIN)
+            rules += compile_use(lib[use.rule], use, wrt, MAIN)
+        needed = set(relations) | {name for name in analysis.RELATIONS
+                                   if any(f"({name} " in text for text in rules)}
+        texts = [schema.declarations(), analysis.program(wrt, needed), f"(ruleset {MAIN})"] + rules
         shapes = {n: (d.shape.rows, d.shape.cols) for n, d in var_decls.items()}
         texts += analysis.symbol_facts(shapes, var_decls)
         # one command at a time: egglog handles a long program in a single call much slower
