@@ -109,10 +109,10 @@ class _Pipeline:
         self.record(stage, source, target, (), stats, snap, t0)
         return target, ex.cost(c), stats
 
-    def canonical_form(self, stage: str, uses, source: E.Expr, path: E.Path) -> E.Expr:
+    def canonical_form(self, stage: str, uses, source: E.Expr, path: E.Path, budget: str | None = None) -> E.Expr:
         """Run `uses` on `source` and pick the member tr(G'*dX) with the smallest G."""
         t0 = time.perf_counter()
-        session, root, stats = self.run(stage, uses, source, path, goal_canonical=True)
+        session, root, stats = self.run(budget or stage, uses, source, path, goal_canonical=True)
         snap = session.snapshot()
         ex = Extraction(snap, costs.free_of_d)
         var = snap.class_of_node.get(ENode(E.SYM, name=self.wrt))
@@ -167,7 +167,18 @@ def derive_expr(expr: E.Expr, wrt: str, typing: Typing) -> Derivation:
     isolated = linear
     for path in summands(linear):
         term = linear.at(path)
-        isolated = isolated.replace(path, p.canonical_form("isolate", stages.ISOLATE, term, path))
+        form = None
+        # directed peeling first, then saturation with few rules, then with all of them
+        for uses, budget in ((stages.ISOLATE_ADJOINT, "isolate-adjoint"),
+                             (stages.ISOLATE_CORE, "isolate-core"), (stages.ISOLATE, "isolate")):
+            try:
+                form = p.canonical_form("isolate", uses, term, path, budget)
+                break
+            except UnknownResult as failure:
+                last = failure
+        if form is None:
+            raise last
+        isolated = isolated.replace(path, form)
 
     collected = isolated
     if len(summands(linear)) > 1:

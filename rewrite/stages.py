@@ -32,8 +32,46 @@ DIFFERENTIATE = _group("differentiate") + _ZERO + _ARITH + _fwd("pow-expand", "p
 _DISTRIBUTE = {"mul-add-r": "BC", "mul-add-l": "AB", "mul-sub-r": "BC", "mul-sub-l": "AB",
                "had-add-r": "BC", "had-add-l": "AB", "had-sub-r": "BC", "had-sub-l": "AB",
                "hdiv-add-l": "AB", "hdiv-sub-l": "AB", "div-add": "AB", "div-sub": "AB"}
+# numeric factors move to the front of each term and fold: (1/2)*(2*A) -> A
+_HOIST_NUMBERS = [RuleUse("scale-mul-r", "forward", (("num", "s"),)),
+                  RuleUse("mul-assoc", "backward", (("num", "A"), ("num", "B"))),
+                  RuleUse("had-scale-l", "forward", (("num", "s"),)),
+                  RuleUse("had-scale-r", "forward", (("num", "s"),)),
+                  RuleUse("hdiv-scale-l", "forward", (("num", "s"),)),
+                  # a constant factor goes into the trace: the term is then one trace
+                  RuleUse("trace-scale", "backward", (("const", "s"),))]
 LINEARIZE = ([RuleUse(n, "forward", (("hasd", v),)) for n, vs in _DISTRIBUTE.items() for v in vs]
-             + _group("linear", exclude=tuple(_DISTRIBUTE)) + _ZERO + _ARITH)
+             + _group("linear", exclude=tuple(_DISTRIBUTE)) + _ZERO + _ARITH + _HOIST_NUMBERS)
+
+# Peel operators off dX one at a time into the left factor of tr(A'*M) (directed, linear size).
+_D = "hasd"
+ISOLATE_ADJOINT = [
+    RuleUse("trace-scalar", "backward", (("root", "s"),)),
+    RuleUse("trace-inner", "forward", (("root", ""),)),
+    RuleUse("trace-inner-scalar", "forward", (("root", ""),)),
+    RuleUse("transpose-transpose", "backward", (("left-in-tr", "A"),)),
+    RuleUse("trace-move-mul-l", "forward", ((_D, "C"),)),
+    RuleUse("trace-move-mul-r", "forward", ((_D, "B"),)),
+    RuleUse("trace-move-neg", "forward", ((_D, "B"),)),
+    RuleUse("trace-move-transpose", "forward", ((_D, "B"),)),
+    RuleUse("trace-move-div", "forward", ((_D, "B"),)),
+    RuleUse("hadamard-swap", "forward", ((_D, "C"),)),
+    RuleUse("hadamard-swap-r", "forward", ((_D, "B"),)),
+    RuleUse("hdiv-swap", "forward", ((_D, "B"),)),
+    RuleUse("sum-def", "forward", ((_D, "A"),)),
+    RuleUse("diag-def", "forward", ((_D, "x"),)),
+] + _fwd("neg-neg")
+
+# The few rules that isolate dX in a product under a trace; tried before the full set.
+_DEMAND = [RuleUse("mul-identity-l", "backward", (("dx", "A"),)),
+           RuleUse("transpose-transpose", "backward", (("left-of-dx", "A"),))]
+ISOLATE_CORE = (
+    _fwd("trace-cyclic", "neg-neg", "transpose-transpose", "sum-def", "diag-def", "div-as-scale")
+    + _both("trace-scalar", "trace-scale", "trace-transpose", "mul-assoc", "tr-neg", "mul-neg-l",
+            "transpose-mul", "transpose-neg", "transpose-scalar",
+            "hadamard-swap", "hdiv-swap", "had-comm", "trace-div")
+    + _fwd("trace-hadamard") + _DEMAND
+)
 
 ISOLATE = (
     _fwd("trace-cyclic", "div-as-scale", "sum-def", "diag-def", "neg-neg", "transpose-transpose")
@@ -44,8 +82,7 @@ ISOLATE = (
             "scale-mul-r", "had-scale-l", "had-scale-r", "hdiv-scale-l", "transpose-div",
             "div-neg", "hdiv-scalar", "had-scalar")
     + _fwd("trace-hadamard")
-    + [RuleUse("mul-identity-l", "backward", (("dx", "A"),)),
-       RuleUse("transpose-transpose", "backward", (("left-of-dx", "A"),))]
+    + _DEMAND
 )
 
 COLLECT = _fwd("trace-collect", "trace-collect-sub")
@@ -55,7 +92,7 @@ TIDY = (
     + _fwd("neg-neg", "add-neg", "sub-neg", "mul-neg-l", "mul-neg-r", "had-neg-l", "had-neg-r",
            "transpose-neg", "hdiv-neg-l", "div-neg", "add-self", "inv-inv", "inv-mul-self-l",
            "inv-mul-self-r", "hdiv-cancel", "had-ones", "trace-collect", "scale-add-self-l",
-           "scale-add-self-r", "hdiv-scalar", "had-scalar")
+           "scale-add-self-r", "hdiv-scalar", "had-scalar", "trace-scalar")
     + _both("mul-assoc", "add-comm", "had-comm", "scalar-comm", "scale-mul-r", "mul-add-l",
             "mul-add-r", "mul-sub-l", "mul-sub-r", "transpose-mul", "transpose-add",
             "transpose-sub", "had-scale-l", "had-scale-r", "neg-as-scale", "transpose-inv",
@@ -65,7 +102,9 @@ TIDY = (
 BUDGETS = {
     "differentiate": Budget(iterations=60, nodes=20_000, seconds=8.0),
     "linearize": Budget(iterations=60, nodes=20_000, seconds=8.0),
-    "isolate": Budget(iterations=12, nodes=6_000, seconds=3.0),
+    "isolate-adjoint": Budget(iterations=40, nodes=4_000, seconds=2.0),
+    "isolate-core": Budget(iterations=12, nodes=4_000, seconds=2.0),
+    "isolate": Budget(iterations=12, nodes=8_000, seconds=3.0),
     "collect": Budget(iterations=40, nodes=10_000, seconds=4.0),
-    "tidy": Budget(iterations=6, nodes=6_000, seconds=4.0),
+    "tidy": Budget(iterations=10, nodes=6_000, seconds=3.0),
 }

@@ -24,9 +24,9 @@ ONE = '"1"'
 class RuleUse:
     """A rule in one direction, optionally restricted to some instances.
 
-    guards: (kind, variable) with kind "hasd" (contains a differential), "const", "dx" (the
-    variable is the differential of the variable of differentiation) or "left-of-dx" (the
-    variable is L in some tr(L*dX)).
+    guards: (predicate, variable): any predicate of the rule language, or "dx" (the variable
+    is the differential of the variable of differentiation), "left-of-dx" (the variable is
+    L in some tr(L*dX)), "left-in-tr" (L in some tr(L*M)), "root" (the term being rewritten).
     """
     rule: str
     direction: str = "forward"
@@ -90,37 +90,44 @@ class _Compiler:
             return f"({CTOR[op]} {r} {c})"
         return f"({CTOR[op]} {' '.join(self.query(a) for a in p.args)})"
 
+    def predicate_facts(self, pred: str, name: str) -> list[str]:
+        """Query facts for `pred(name)`; the engine's view of conditions.holds."""
+        v, q = self.var(name), "q_" + name
+        if pred == "scalar":
+            return [f"(= (rows {v}) {ONE})", f"(= (cols {v}) {ONE})"]
+        if pred == "nonscalar":
+            return [f"(nonscalar {v})"]
+        if pred == "matrix":
+            return [f"(!= (rows {v}) {ONE})", f"(!= (cols {v}) {ONE})"]
+        if pred == "square":
+            return [f"(= (rows {v}) (cols {v}))"]
+        if pred in ("symmetric", "spd", "invertible", "diagonal"):
+            return [f"({pred} {v})", f"(= (rows {v}) (cols {v}))"]
+        if pred in ("positive", "const", "hasd"):
+            return [f"({pred} {v})"]
+        if pred in ("num", "int2", "notone"):
+            out = [f"(= {v} (Num {q}))"]
+            if pred == "int2":
+                out += [f"(= (denom {q}) (bigint 1))", f"(>= {q} {rational(2)})"]
+            if pred == "notone":
+                out.append(f"(!= {q} {rational(1)})")
+            return out
+        if pred == "dx":
+            return [f'(= {v} (D (Sym "{self.wrt}")))']
+        if pred == "root":   # the variable, or with no variable the whole match, is the root term
+            return [f"(is-root {v if name else 'e'})"]
+        if pred == "left-in-tr":   # v is L in some tr(L*M)
+            return [f"(= demand (FTr (Mul {v} demand_rest)))"]
+        if pred == "left-of-dx":   # v is L in some tr(L*dX): the demand for the canonical form
+            return [f'(= demand (FTr (Mul {v} (D (Sym "{self.wrt}")))))']
+        raise ValueError(f"unknown predicate {pred!r}")
+
     def condition_facts(self) -> list[str]:
-        out = []
+        out: list[str] = []
         for c in self.rule.conditions:
-            v = self.var(c.var)
-            q = "q_" + c.var
-            if c.pred == "scalar":
-                out += [f"(= (rows {v}) {ONE})", f"(= (cols {v}) {ONE})"]
-            elif c.pred == "nonscalar":   # rows != 1 or cols != 1: one fact per variant below
-                out.append(f"(nonscalar {v})")
-            elif c.pred == "matrix":
-                out += [f"(!= (rows {v}) {ONE})", f"(!= (cols {v}) {ONE})"]
-            elif c.pred == "square":
-                out.append(f"(= (rows {v}) (cols {v}))")
-            elif c.pred in ("symmetric", "spd", "invertible", "diagonal"):
-                out += [f"({c.pred} {v})", f"(= (rows {v}) (cols {v}))"]
-            elif c.pred in ("positive", "const", "hasd"):
-                out.append(f"({c.pred} {v})")
-            elif c.pred in ("num", "int2", "notone"):
-                out.append(f"(= {v} (Num {q}))")
-                if c.pred == "int2":
-                    out += [f"(= (denom {q}) (bigint 1))", f"(>= {q} {rational(2)})"]
-                if c.pred == "notone":
-                    out.append(f"(!= {q} {rational(1)})")
+            out += self.predicate_facts(c.pred, c.var)
         for kind, name in self.use.guards:
-            v = self.var(name)
-            if kind == "dx":
-                out.append(f'(= {v} (D (Sym "{self.wrt}")))')
-            elif kind == "left-of-dx":   # v is L in some tr(L*dX): the demand for the canonical form
-                out.append(f'(= demand (FTr (Mul {v} (D (Sym "{self.wrt}")))))')
-            else:
-                out.append(f"({kind} {v})")
+            out += [f for f in self.predicate_facts(kind, name) if f not in out]
         return out
 
     # --- dimensions of both sides ---------------------------------------------------------------

@@ -33,7 +33,7 @@ def declarations() -> str:
         lines.append(f"(constructor {ctor} (M) M)")
     lines += ["(function rows (M) String :merge old)", "(function cols (M) String :merge old)"]
     for rel in ("symmetric", "spd", "invertible", "diagonal", "positive", "const", "hasd", "dfree",
-                "nonscalar"):
+                "nonscalar", "is-root"):
         lines.append(f"(relation {rel} (M))")
     return "\n".join(lines)
 

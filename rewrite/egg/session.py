@@ -64,6 +64,7 @@ class Session:
     def add(self, e: E.Expr, typing: Typing) -> str:
         name = f"$t{len(self.names)}"
         self._exec(f"(let {name} {schema.term(e, typing)})")
+        self._exec(f"(is-root {name})")
         self.names.append(name)
         return name
 
