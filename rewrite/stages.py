@@ -32,16 +32,11 @@ DIFFERENTIATE = _group("differentiate") + _ZERO + _ARITH + _fwd("pow-expand", "p
 _DISTRIBUTE = {"mul-add-r": "BC", "mul-add-l": "AB", "mul-sub-r": "BC", "mul-sub-l": "AB",
                "had-add-r": "BC", "had-add-l": "AB", "had-sub-r": "BC", "had-sub-l": "AB",
                "hdiv-add-l": "AB", "hdiv-sub-l": "AB", "div-add": "AB", "div-sub": "AB"}
-# numeric factors move to the front of each term and fold: (1/2)*(2*A) -> A
-_HOIST_NUMBERS = [RuleUse("scale-mul-r", "forward", (("num", "s"),)),
-                  RuleUse("mul-assoc", "backward", (("num", "A"), ("num", "B"))),
-                  RuleUse("had-scale-l", "forward", (("num", "s"),)),
-                  RuleUse("had-scale-r", "forward", (("num", "s"),)),
-                  RuleUse("hdiv-scale-l", "forward", (("num", "s"),)),
-                  # a constant factor goes into the trace: the term is then one trace
-                  RuleUse("trace-scale", "backward", (("const", "s"),))]
+# a constant factor goes into the trace, so that the term is one trace.  (Hoisting numbers
+# in this stage was tried and dropped: (1/2)*(2*T) = T makes the e-graph grow without end.)
+_INTO_TRACE = [RuleUse("trace-scale", "backward", (("const", "s"),))]
 LINEARIZE = ([RuleUse(n, "forward", (("hasd", v),)) for n, vs in _DISTRIBUTE.items() for v in vs]
-             + _group("linear", exclude=tuple(_DISTRIBUTE)) + _ZERO + _ARITH + _HOIST_NUMBERS)
+             + _group("linear", exclude=tuple(_DISTRIBUTE)) + _ZERO + _ARITH + _INTO_TRACE)
 
 # Peel operators off dX one at a time into the left factor of tr(A'*M) (directed, linear size).
 _D = "hasd"

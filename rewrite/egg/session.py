@@ -97,8 +97,10 @@ class Session:
             if goal is not None and self.reached(goal):
                 stats.stop = "goal"
                 break
-            stats.nodes = self.node_count()
-            if stats.nodes > budget.nodes:
+            previous, stats.nodes = stats.nodes, self.node_count()
+            # one iteration can multiply the size: stop when the next would likely pass the budget
+            growth = stats.nodes / previous if previous else 1.0
+            if stats.nodes > budget.nodes or stats.nodes * growth > 2 * budget.nodes:
                 stats.stop = "nodes"
                 break
             if time.perf_counter() - start > budget.seconds:
