@@ -81,17 +81,18 @@ class _Pipeline:
         self.runs: list[StageRun] = []
 
     def run(self, stage: str, uses: list[RuleUse], source: E.Expr, path: E.Path,
-            goal_canonical: bool = False) -> tuple[Session, str, RunStats]:
+            goal_canonical: bool = False) -> tuple[Snapshot, str, RunStats]:
+        """Saturate `source` with `uses`; the frozen e-graph, the root's name, the statistics."""
         typing = infer(source, self.vars)
-        session = Session(uses, self.wrt, self.vars, ("dfree",) if goal_canonical else ())
-        root = session.add(source, typing)
-        goal = None
-        if goal_canonical:   # stop as soon as the root has a member tr(G'*dX) with G free of d
-            x = f'(Sym "{self.wrt}")'
-            goal = (f"(= {root} (FTr (Mul (T g) (D {x})))) (dfree g) "
-                    f"(= (rows g) (rows {x})) (= (cols g) (cols {x}))")
-        stats = session.run(stages.BUDGETS[stage], goal)
-        return session, root, stats
+        with Session(uses, self.wrt, self.vars, ("dfree",) if goal_canonical else ()) as session:
+            root = session.add(source, typing)
+            goal = None
+            if goal_canonical:   # stop as soon as the root has a member tr(G'*dX) with G free of d
+                x = f'(Sym "{self.wrt}")'
+                goal = (f"(= {root} (FTr (Mul (T g) (D {x})))) (dfree g) "
+                        f"(= (rows g) (rows {x})) (= (cols g) (cols {x}))")
+            stats = session.run(stages.BUDGETS[stage], goal)
+            return session.snapshot(), root, stats
 
     def record(self, stage, source, target, path, stats, snap, t0) -> None:
         self.runs.append(StageRun(stage, source, target, path, stats, snap, time.perf_counter() - t0))
@@ -99,8 +100,7 @@ class _Pipeline:
     def directed(self, stage: str, uses, source: E.Expr, cost_of) -> E.Expr:
         """A stage of directed rules: run, then extract the cheapest member of the root class."""
         t0 = time.perf_counter()
-        session, root, stats = self.run(stage, uses, source, ())
-        snap = session.snapshot()
+        snap, root, stats = self.run(stage, uses, source, ())
         ex = Extraction(snap, cost_of(snap))
         c = snap.roots[root]
         if ex.cost(c) is None:
@@ -112,8 +112,7 @@ class _Pipeline:
     def canonical_form(self, stage: str, uses, source: E.Expr, path: E.Path, budget: str | None = None) -> E.Expr:
         """Run `uses` on `source` and pick the member tr(G'*dX) with the smallest G."""
         t0 = time.perf_counter()
-        session, root, stats = self.run(budget or stage, uses, source, path, goal_canonical=True)
-        snap = session.snapshot()
+        snap, root, stats = self.run(budget or stage, uses, source, path, goal_canonical=True)
         ex = Extraction(snap, costs.free_of_d)
         var = snap.class_of_node.get(ENode(E.SYM, name=self.wrt))
         dx = snap.class_of_node.get(ENode(E.DIFF, (var,))) if var is not None else None

@@ -90,7 +90,7 @@ TIDY = (
            "scale-add-self-r", "hdiv-scalar", "had-scalar", "trace-scalar")
     + _both("mul-assoc", "add-comm", "had-comm", "scalar-comm", "scale-mul-r", "mul-add-l",
             "mul-add-r", "mul-sub-l", "mul-sub-r", "transpose-mul", "transpose-add",
-            "transpose-sub", "had-scale-l", "had-scale-r", "neg-as-scale", "transpose-inv",
+            "transpose-sub", "had-scale-l", "had-scale-r", "neg-as-scale", "transpose-inv", "neg-add",
             "div-as-scale", "had-add-l", "had-sub-l", "had-add-r", "had-sub-r", "had-assoc")
 )
 

@@ -2,7 +2,9 @@
 iterated one step at a time under iteration, node and time budgets."""
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -39,12 +41,17 @@ class RunStats:
                 "seconds": round(self.seconds, 4), "stop": self.stop}
 
 
-class Session:
-    def __init__(self, uses: Sequence[RuleUse], wrt: str | None, var_decls: Mapping[str, Decl],
-                 relations: Sequence[str] = ()):
-        """`relations`: analysis relations needed beyond those the rules' conditions use."""
+class _Program:
+    """An e-graph holding the declarations and compiled rules of one stage, for one `wrt`.
+
+    Declaring ~300 rules costs ~50 ms; a derivation runs 5-10 stages, and a catalogue repeats the
+    same stages for the same variable names.  So programs are cached per thread (an egglog EGraph
+    is bound to its thread) and each run works between `(push)` and `(pop)`, which restore the
+    e-graph to its state before the run in about a millisecond.
+    """
+
+    def __init__(self, uses: Sequence[RuleUse], wrt: str | None, relations: frozenset[str]):
         self.eg = bindings.EGraph()
-        self.names: list[str] = []
         lib = library()
         rules = []
         for use in dict.fromkeys(uses):   # a use listed twice is compiled once
@@ -52,11 +59,74 @@ class Session:
         needed = set(relations) | {name for name in analysis.RELATIONS
                                    if any(f"({name} " in text for text in rules)}
         texts = [schema.declarations(), analysis.program(wrt, needed), f"(ruleset {MAIN})"] + rules
-        shapes = {n: (d.shape.rows, d.shape.cols) for n, d in var_decls.items()}
-        texts += analysis.symbol_facts(shapes, var_decls)
         # one command at a time: egglog handles a long program in a single call much slower
         for command in self.eg.parse_program("\n".join(texts)):
             self.eg.run_program(command)
+        self.active: "Session | None" = None
+
+
+_CACHE = threading.local()
+_CACHE_SIZE = 48
+
+
+def _program(uses: Sequence[RuleUse], wrt: str | None, relations: frozenset[str]) -> _Program:
+    cache: OrderedDict = getattr(_CACHE, "programs", None)
+    if cache is None:
+        cache = _CACHE.programs = OrderedDict()
+    key = (tuple(uses), wrt, relations)
+    program = cache.pop(key, None) or _Program(uses, wrt, relations)
+    cache[key] = program
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
+    return program
+
+
+def _forget(program: _Program) -> None:
+    cache = getattr(_CACHE, "programs", {})
+    for key, value in list(cache.items()):
+        if value is program:
+            del cache[key]
+
+
+class Session:
+    """A scratch e-graph for one run; use it as a context manager (it is undone on exit)."""
+
+    def __init__(self, uses: Sequence[RuleUse], wrt: str | None, var_decls: Mapping[str, Decl],
+                 relations: Sequence[str] = ()):
+        """`relations`: analysis relations needed beyond those the rules' conditions use."""
+        self.program = _program(uses, wrt, frozenset(relations))
+        if self.program.active is not None:   # a session left open: undo it before reuse
+            self.program.active.close()
+        self.program.active = self
+        self.eg = self.program.eg
+        self.names: list[str] = []
+        self.eg.run_program(*self.eg.parse_program("(push)"))
+        self.open = True
+        shapes = {n: (d.shape.rows, d.shape.cols) for n, d in var_decls.items()}
+        try:
+            for command in self.eg.parse_program("\n".join(analysis.symbol_facts(shapes, var_decls))):
+                self.eg.run_program(command)
+        except BaseException:
+            self.close(failed=True)
+            raise
+
+    def close(self, failed: bool = False) -> None:
+        if not self.open:
+            return
+        self.open = False
+        self.program.active = None
+        try:
+            self.eg.run_program(*self.eg.parse_program("(pop)"))
+        except BaseException:
+            failed = True
+        if failed:   # the e-graph may be in any state: build the program afresh next time
+            _forget(self.program)
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, kind, err, tb) -> None:
+        self.close(failed=kind is not None)
 
     def _exec(self, text: str):
         return self.eg.run_program(*self.eg.parse_program(text))
