@@ -19,12 +19,32 @@ class GradientResult:
     differential: E.Expr
     proof: Any = None
     stats: list[dict] = field(default_factory=list)
+    proof_failure: str | None = None   # why there is no proof (when one was asked for)
 
     def as_dict(self) -> dict:
-        return {"f": str(self.f), "wrt": self.wrt,
-                "vars": {n: str(d) for n, d in self.vars.items()},
-                "gradient": str(self.gradient), "differential": str(self.differential),
-                "stats": self.stats}
+        out = {"f": str(self.f), "wrt": self.wrt,
+               "vars": {n: str(d) for n, d in self.vars.items()},
+               "gradient": str(self.gradient), "differential": str(self.differential),
+               "stats": self.stats}
+        if self.proof_failure:
+            out["proof_failure"] = self.proof_failure
+        return out
+
+    def __str__(self) -> str:
+        lines = [f"f = {self.f}", "variables:"]
+        lines += [f"  {n}: {d}" for n, d in sorted(self.vars.items())]
+        lines.append("stages:")
+        for s in self.stats:
+            at = f" at {s['path']}" if s.get("path") else ""
+            lines.append(f"  {s['stage']:<13}{at}: {s['iterations']} iterations, {s['nodes']} e-nodes, "
+                         f"{s['seconds']:.3f} s ({s['stop']})")
+        if self.proof is not None:
+            lines.append(f"proof: {len(self.proof.steps)} rule steps, accepted by the checker")
+        elif self.proof_failure:
+            lines.append(f"proof: none ({self.proof_failure})")
+        lines.append(f"df = {self.differential}")
+        lines.append(f"∂f/∂{self.wrt} = {self.gradient}")
+        return "\n".join(lines)
 
 
 def derive(f, wrt: str, vars: Mapping[str, object] | None = None, *, proof: bool = True) -> GradientResult:
@@ -46,10 +66,24 @@ def derive(f, wrt: str, vars: Mapping[str, object] | None = None, *, proof: bool
         raise UnknownResult(f"the e-graph engine failed: {err}") from None
     result = GradientResult(d.f, d.wrt, d.vars, d.gradient, d.differential, None, d.stats())
     if proof:
-        from .proof.build import proof_of_derivation
-
-        result.proof = proof_of_derivation(d)
+        result.proof, result.proof_failure = _checked_proof(d)
     return result
+
+
+def _checked_proof(d):
+    """The derivation's proof, replayed by the kernel; (None, why) if there is none."""
+    from .proof.build import proof_of_derivation
+    from .proof.checker import check as kernel_check
+    from .proof.reconstruct import ReconstructionFailed
+
+    try:
+        proof = proof_of_derivation(d)
+    except ReconstructionFailed as failure:
+        return None, failure.reason
+    report = kernel_check(proof)
+    if not report.ok:   # a bug in reconstruction: never hand out a proof the kernel rejects
+        return None, "the checker rejected the reconstructed proof: " + "; ".join(report.errors[:3])
+    return proof, None
 
 
 def check(proof):
