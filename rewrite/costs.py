@@ -63,7 +63,7 @@ def textbook(snap: Snapshot):
             left, right = node.children
             if snap.is_scalar(right) and not snap.is_scalar(left):
                 w += 2
-            if kids[1][2] and not snap.is_scalar(left):
+            if kids[1][2]:
                 w += 1
         if op in (E.MUL, E.HADAMARD, E.HDIV, E.DIV, E.TRANSPOSE):
             w += sum(2 for k in kids if k[1])
