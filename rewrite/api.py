@@ -35,8 +35,8 @@ class GradientResult:
         lines += [f"  {n}: {d}" for n, d in sorted(self.vars.items())]
         lines.append("stages:")
         for s in self.stats:
-            at = f" at {s['path']}" if s.get("path") else ""
-            lines.append(f"  {s['stage']:<13}{at}: {s['iterations']} iterations, {s['nodes']} e-nodes, "
+            name = s["stage"] + (f" at {s['path']}" if s.get("path") else "")
+            lines.append(f"  {name:<22} {s['iterations']} iterations, {s['nodes']} e-nodes, "
                          f"{s['seconds']:.3f} s ({s['stop']})")
         if self.proof is not None:
             lines.append(f"proof: {len(self.proof.steps)} rule steps, accepted by the checker")

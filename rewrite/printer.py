@@ -32,10 +32,26 @@ def to_text(e: E.Expr) -> str:
     return "".join(out)
 
 
+def _reads_as_literal(e: E.Expr) -> bool:
+    """Would `(text of e)` read back as one rational constant, like (-1) or (1/2)?"""
+    numbers = (E.NUM, E.ZERO)
+    if e.op == E.NEG:
+        return e.args[0].op in numbers
+    return e.op == E.DIV and e.args[0].op in numbers and e.args[1].op == E.NUM
+
+
 def _wrap(e: E.Expr, min_prec: int, out: list[str]) -> None:
     if _prec(e) < min_prec:
         out.append("(")
-        _text(e, out)
+        if _reads_as_literal(e):   # bracket the first number too: (-(1)), ((1)/2)
+            out.append("-(" if e.op == E.NEG else "(")
+            _text(e.args[0], out)
+            out.append(")")
+            if e.op == E.DIV:
+                out.append("/")
+                _text(e.args[1], out)
+        else:
+            _text(e, out)
         out.append(")")
     else:
         _text(e, out)
@@ -166,7 +182,8 @@ def to_latex(e: E.Expr) -> str:
         return "-" + (rf"\left({inner}\right)" if _prec(e.args[0]) < _PREC[E.NEG] else inner)
     if op in (E.POW, E.TRANSPOSE) or op == "inv":
         inner = to_latex(e.args[0])
-        if _prec(e.args[0]) < _ATOM:
+        # a superscript on a superscript (X^{-1}^{T}) is not LaTeX: bracket the inner one
+        if _prec(e.args[0]) < _ATOM or e.args[0].op in ("inv", E.POW, E.TRANSPOSE):
             inner = rf"\left({inner}\right)"
         if op == E.TRANSPOSE:
             return inner + r"^{\top}"

@@ -22,7 +22,9 @@ EVAL = "eval"
 # the predicates a condition may use; see conditions.py for their meaning
 PREDICATES = ("scalar", "nonscalar", "matrix", "square", "symmetric", "spd", "invertible", "diagonal", "positive",
               "const", "hasd", "num", "int2", "notone")
-RULES_DIR = FsPath(__file__).resolve().parent.parent / "rules"
+_HERE = FsPath(__file__).resolve().parent
+# a source checkout keeps the library in rules/; an installed wheel carries it as rewrite/_rules
+RULES_DIR = next((d for d in (_HERE.parent / "rules", _HERE / "_rules") if d.is_dir()), _HERE.parent / "rules")
 
 _LINE = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]*)\s*:\s*(?P<body>.+)$")
 _COND = re.compile(r"^(?P<pred>[a-z0-9]+)\((?P<var>[A-Za-z_][A-Za-z0-9_]*)\)$")

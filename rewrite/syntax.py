@@ -8,6 +8,7 @@ parsing round-trip exactly.  `dX` is the differential of `X` (see `is_differenti
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -70,6 +71,12 @@ class _Parser:
         self.i = 0
         self.depth: dict[int, int] = {}   # id(node) -> tree depth, to refuse over-deep input early
         self.spans: dict[int, tuple[int, int]] = {}
+        self.nesting = 0   # open brackets, calls and unary minus: refused before Python's stack is
+
+    def enter(self, at: Token) -> None:
+        self.nesting += 1
+        if self.nesting > MAX_DEPTH:
+            raise self.error(f"expression nested deeper than {MAX_DEPTH} levels", at)
 
     # --- helpers --------------------------------------------------------------------------
     @property
@@ -129,7 +136,10 @@ class _Parser:
         if self.tok.kind == "op" and self.tok.text == "-":
             op = self.tok
             self.i += 1
-            return self.node(E.neg(self.unary()), op.pos, op)
+            self.enter(op)
+            inner = self.unary()
+            self.nesting -= 1
+            return self.node(E.neg(inner), op.pos, op)
         return self.power()
 
     def power(self) -> E.Expr:
@@ -209,7 +219,9 @@ class _Parser:
             self.i += 1
             if self.tok.kind == "op" and self.tok.text == ")":
                 raise self.error("empty brackets")
+            self.enter(t)
             inner = self.sum()
+            self.nesting -= 1
             self.expect(")")
             return inner
         if t.kind == "ident":
@@ -221,7 +233,9 @@ class _Parser:
                 self.i += 1
                 if self.tok.kind == "op" and self.tok.text == ")":
                     raise self.error(f"{name}() needs an argument")
+                self.enter(t)
                 arg = self.sum()
+                self.nesting -= 1
                 if self.tok.kind == "op" and self.tok.text == ",":
                     raise self.error(f"{name} takes one argument")
                 self.expect(")")
@@ -263,7 +277,13 @@ def parse_with_spans(text: str, extra_functions: frozenset[str] = frozenset()) -
     if len(text) > MAX_CHARS:
         raise ParseError(f"input is {len(text):,} characters long; the limit is {MAX_CHARS:,}")
     p = _Parser(text, extra_functions)
-    e = p.parse()
+    # one level of nesting takes ~7 Python frames in this recursive-descent parser
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 10 * MAX_DEPTH + 500))
+    try:
+        e = p.parse()
+    finally:
+        sys.setrecursionlimit(limit)
     return Parsed(e, text, p.spans)
 
 

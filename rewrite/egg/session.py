@@ -176,6 +176,7 @@ class Session:
             if time.perf_counter() - start > budget.seconds:
                 stats.stop = "time"
                 break
+        stats.nodes = self.node_count()
         stats.seconds = time.perf_counter() - start
         return stats
 

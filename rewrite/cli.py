@@ -1,0 +1,352 @@
+"""The command line: `rewrite derive | verify | check | rules`.
+
+Exit codes: 0 derived / proved / valid, 1 refuted / invalid, 2 bad input or usage (one line on
+stderr, `rewrite: error: ...`, never a traceback), 3 unknown (a budget or limit was reached),
+4 internal error (a bug: set REWRITE_DEBUG=1 to see the traceback), 130 interrupted.
+
+The engine, the verifier and the checker are imported only by the subcommand that needs them,
+so `rewrite rules` and `rewrite check` start fast and do not load egglog.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .errors import InputError, RewriteError, UnknownResult
+
+EXIT_OK, EXIT_NO, EXIT_INPUT, EXIT_UNKNOWN, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+STATUS_EXIT = {"proved": EXIT_OK, "refuted": EXIT_NO, "unknown": EXIT_UNKNOWN}
+PROG = "rewrite"
+
+
+class UsageError(Exception):
+    """Bad command-line usage (argparse's complaints included): exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse prints the whole usage and exits; we want exactly one line and our own exit path
+    def error(self, message: str):
+        raise UsageError(message)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+def _say(*lines: str) -> None:
+    for line in lines:
+        print(line)
+
+
+def _warn(message: str) -> None:
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
+def _read_term(text: str) -> str:
+    """A term from the command line; `-` reads it from standard input (for long inputs)."""
+    if text == "-":
+        return sys.stdin.read().strip()
+    return text
+
+
+def _declarations(specs: Sequence[str] | None) -> dict:
+    """--var "X: n x m, spd" (repeatable) -> {name: Decl}."""
+    from .shapes import parse_declaration
+
+    out = {}
+    for spec in specs or ():
+        name, decl = parse_declaration(spec)
+        if name in out:
+            raise InputError(f"variable {name!r} is declared twice")
+        out[name] = decl
+    return out
+
+
+def _dump_json(data) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+
+
+def _proof_dict(proof) -> dict:
+    return proof.model_dump(by_alias=True, mode="json")
+
+
+def _write_proof(proof, path: str) -> None:
+    try:
+        Path(path).write_text(_dump_json(_proof_dict(proof)) + "\n", encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"cannot write the proof to {path}: {err.strerror or err}") from None
+
+
+def _render(proof, fmt: str) -> str:
+    from .proof import render
+
+    return render.to_markdown(proof) if fmt == "markdown" else render.to_latex(proof)
+
+
+# --- derive ------------------------------------------------------------------------------------
+def cmd_derive(args) -> int:
+    # from .api, not `rewrite.derive`: importing the submodule rewrite.derive rebinds that name
+    from .api import derive
+
+    needs_proof = args.format in ("markdown", "latex") or args.proof is not None
+    if args.no_proof and needs_proof:
+        raise UsageError("--no-proof cannot be combined with --proof or --format markdown/latex")
+    result = derive(_read_term(args.f), args.wrt, _declarations(args.var), proof=not args.no_proof)
+    proof = getattr(result, "proof", None)
+    why = getattr(result, "proof_failure", None) or "the proof could not be reconstructed"
+    if proof is None and not args.no_proof:
+        _warn(f"no proof: {why}")
+        if needs_proof:
+            print(f"{PROG}: unknown: {'a proof file' if args.proof else args.format + ' output'} "
+                  f"needs a proof; ∂f/∂{result.wrt} = {result.gradient}", file=sys.stderr)
+            return EXIT_UNKNOWN
+
+    if args.format == "json":
+        data = result.as_dict()
+        if proof is not None:
+            data["proof"] = _proof_dict(proof)
+        _say(_dump_json(data))
+    elif args.format in ("markdown", "latex"):
+        _say(_render(proof, args.format))
+    else:
+        _say(str(result))
+    if args.proof is not None:
+        _write_proof(proof, args.proof)
+    return EXIT_OK
+
+
+# --- verify ------------------------------------------------------------------------------------
+def _split_equation(text: str) -> tuple[str, str]:
+    if text.count("=") != 1:
+        raise InputError(f"expected one equation 'lhs = rhs', got {text!r}")
+    lhs, rhs = (s.strip() for s in text.split("="))
+    if not lhs or not rhs:
+        raise InputError(f"both sides of {text!r} must be terms")
+    return lhs, rhs
+
+
+def _counterexample_lines(cx) -> list[str]:
+    lines = ["counterexample:"]
+    for name, value in sorted((getattr(cx, "env", None) or {}).items()):
+        lines.append(f"  {name} = {_matrix_text(value)}")
+    for label, attr in (("lhs", "lhs_value"), ("rhs", "rhs_value"), ("difference", "difference")):
+        if getattr(cx, attr, None) is not None:
+            lines.append(f"  {label} = {_matrix_text(getattr(cx, attr))}")
+    return lines
+
+
+def _matrix_text(value) -> str:
+    try:
+        import numpy as np
+
+        return np.array2string(np.asarray(value, dtype=float), precision=4, separator=", ",
+                               max_line_width=10_000).replace("\n", "")
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _plain(value):
+    """Counterexample fields (numpy arrays, dataclasses, pydantic) as JSON-ready data."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
+    return str(value)
+
+
+def cmd_verify(args) -> int:
+    vars = _declarations(args.var)
+    if args.gradient is not None:
+        if not args.wrt:
+            raise UsageError("verify --gradient needs --wrt")
+        f, claimed = _read_term(args.gradient), _read_term(args.claim)
+        claim = f"∂({f})/∂{args.wrt} = {claimed}"
+    else:
+        if args.wrt:
+            raise UsageError("--wrt is only used with --gradient")
+        lhs, rhs = _split_equation(_read_term(args.claim))
+        claim = f"{lhs} = {rhs}"
+    # imported after the cheap checks, so usage errors stay fast; by module path, because a
+    # package-level function `verify` would shadow the submodule in `from . import verify`
+    V = importlib.import_module("rewrite.verify")
+
+    if args.gradient is not None:
+        result = V.verify_gradient(f, args.wrt, claimed, vars)
+    else:
+        result = V.verify(lhs, rhs, vars)
+    status = result.status
+    if status not in STATUS_EXIT:
+        raise RewriteError(f"the verifier returned an unknown status {status!r}")
+    proof, cx, stats = result.proof, getattr(result, "counterexample", None), getattr(result, "stats", None)
+
+    if args.format == "json":
+        data = {"claim": claim, "status": status, "counterexample": _plain(cx), "stats": _plain(stats)}
+        if proof is not None:
+            data["proof"] = _proof_dict(proof)
+        _say(_dump_json(data))
+    elif args.format in ("markdown", "latex") and proof is not None:
+        _say(_render(proof, args.format))
+    else:
+        lines = [f"claim: {claim}", f"status: {status}"]
+        if proof is not None:
+            lines.append(f"proof: {len(proof.steps)} rule steps")
+        if cx is not None:
+            lines += _counterexample_lines(cx)
+        reason = (stats or {}).get("reason") if isinstance(stats, dict) else None
+        if status == "unknown" and reason:
+            lines.append(f"reason: {reason}")
+        _say(*lines)
+    if args.proof is not None:
+        if proof is None:
+            _warn(f"no proof to write ({status})")
+        else:
+            _write_proof(proof, args.proof)
+    return STATUS_EXIT[status]
+
+
+# --- check -------------------------------------------------------------------------------------
+def cmd_check(args) -> int:
+    texts = {}
+    for name in args.files:   # read everything first: a missing file is a usage error, not a verdict
+        try:
+            texts[name] = Path(name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise InputError(f"cannot read {name}: {getattr(err, 'strerror', None) or err}") from None
+    from .proof.checker import check
+
+    bad = 0
+    for name, text in texts.items():
+        try:
+            report = check(text)
+            ok, errors = report.ok, list(report.errors)
+        except RecursionError:
+            ok, errors = False, ["a term is nested too deeply"]
+        except (ValueError, TypeError, RewriteError) as err:   # not JSON, not a proof: invalid
+            ok, errors = False, [str(err).splitlines()[0] if str(err) else type(err).__name__]
+        if ok:
+            _say(f"{name}: OK")
+        else:
+            bad += 1
+            _say(f"{name}: INVALID", *(f"  {e}" for e in errors or ["rejected"]))
+    return EXIT_NO if bad else EXIT_OK
+
+
+# --- rules -------------------------------------------------------------------------------------
+def cmd_rules(args) -> int:
+    from .rules import library
+
+    rules = list(library().values())
+    groups = sorted({r.group for r in rules})
+    if args.group is not None and args.group not in groups:
+        raise InputError(f"no rule group {args.group!r} (groups: {', '.join(groups)})")
+    chosen = [r for r in rules if args.group in (None, r.group)]
+    if args.format == "json":
+        _say(_dump_json([{"name": r.name, "group": r.group, "lhs": str(r.lhs), "rhs": str(r.rhs),
+                          "oriented": r.forward_only, "if": [str(c) for c in r.conditions]}
+                         for r in chosen]))
+        return EXIT_OK
+    width = max((len(r.name) for r in chosen), default=0)
+    for g in groups:
+        members = [r for r in chosen if r.group == g]
+        if not members:
+            continue
+        _say(f"# {g} ({len(members)} rules)")
+        for r in members:
+            arrow = "=>" if r.forward_only else "="
+            cond = f"   if {', '.join(map(str, r.conditions))}" if r.conditions else ""
+            _say(f"{r.name + ':':<{width + 1}} {r.lhs} {arrow} {r.rhs}{cond}")
+    return EXIT_OK
+
+
+# --- parser ------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description="Matrix calculus by rewrite rules, with checkable proofs.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def var_option(q):
+        q.add_argument("--var", action="append", metavar="DECL", default=[],
+                       help='a declaration "NAME: ROWS x COLS[, props]", e.g. "X: n x m" or "S: n x n, spd" '
+                            "(repeatable)")
+
+    d = sub.add_parser("derive", help="the gradient ∂f/∂X with its proof")
+    d.add_argument("f", help="a scalar function of matrices, e.g. 'tr(A*X*B)' ('-' reads stdin)")
+    d.add_argument("--wrt", required=True, metavar="X", help="the variable to differentiate by")
+    var_option(d)
+    d.add_argument("--format", choices=("text", "json", "markdown", "latex"), default="text")
+    d.add_argument("--proof", metavar="FILE", help="write the proof (JSON, rewrite-proof/1) to FILE")
+    d.add_argument("--no-proof", action="store_true", help="skip proof reconstruction (faster)")
+    d.set_defaults(func=cmd_derive)
+
+    v = sub.add_parser("verify", help="prove or refute 'lhs = rhs', or a gradient claim")
+    v.add_argument("claim", help="'lhs = rhs', or with --gradient the claimed gradient G")
+    v.add_argument("--gradient", metavar="F", help="check the claim ∂F/∂X = G instead of an equation")
+    v.add_argument("--wrt", metavar="X", help="the variable of a --gradient claim")
+    var_option(v)
+    v.add_argument("--format", choices=("text", "json", "markdown", "latex"), default="text")
+    v.add_argument("--proof", metavar="FILE", help="write the proof (when proved) to FILE")
+    v.set_defaults(func=cmd_verify)
+
+    c = sub.add_parser("check", help="replay proof files in the independent checker")
+    c.add_argument("files", nargs="+", metavar="FILE")
+    c.set_defaults(func=cmd_check)
+
+    r = sub.add_parser("rules", help="list the rule library")
+    r.add_argument("--group", metavar="G", help="only the rules of group G (a file in rules/)")
+    r.add_argument("--format", choices=("text", "json"), default="text")
+    r.set_defaults(func=cmd_rules)
+    return p
+
+
+def _error(message: str, code: int = EXIT_INPUT, kind: str = "error") -> int:
+    first = " ".join(str(message).split()) or "unknown problem"   # exactly one line
+    print(f"{PROG}: {kind}: {first}", file=sys.stderr)
+    return code
+
+
+def _unknown_message(err: UnknownResult) -> str:
+    text = str(err)
+    stop = (err.stats or {}).get("stop") if isinstance(err.stats, dict) else None
+    if stop and stop != "saturated" and stop not in text:
+        text += f" (budget reached: {stop})"
+    return text.removeprefix("unknown").lstrip(": ") or "a budget was reached"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):   # ∂ and ᵀ must not crash an ASCII terminal
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except UsageError as err:
+        return _error(err)
+    except InputError as err:
+        return _error(err)
+    except UnknownResult as err:
+        return _error(_unknown_message(err), EXIT_UNKNOWN, "unknown")
+    except RecursionError:
+        return _error("the input is nested too deeply")
+    except MemoryError:
+        return _error("ran out of memory (the input or the e-graph is too large)", EXIT_UNKNOWN, "unknown")
+    except KeyboardInterrupt:
+        return _error("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:   # `rewrite rules | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except RewriteError as err:   # e.g. a malformed rule file: not the user's input
+        return _error(err, EXIT_BUG, "internal error")
+    except Exception as err:
+        if os.environ.get("REWRITE_DEBUG"):
+            raise
+        return _error(f"{type(err).__name__}: {err} (a bug; REWRITE_DEBUG=1 shows the traceback)",
+                      EXIT_BUG, "internal error")
