@@ -53,7 +53,7 @@ def derive(f, wrt: str, vars: Mapping[str, object] | None = None, *, proof: bool
     `vars` maps names to declarations: {"X": "n x m", "S": "n x n, spd", "lam": "scalar"}.
     Raises InputError (bad input) or UnknownResult (a budget was reached: no answer, not a guess).
     """
-    from .derive import derive as run
+    from .pipeline import derive as run
 
     f, wrt, vars = _from_sympy(f, wrt, vars)
     try:

@@ -87,7 +87,6 @@ def _render(proof, fmt: str) -> str:
 
 # --- derive ------------------------------------------------------------------------------------
 def cmd_derive(args) -> int:
-    # from .api, not `rewrite.derive`: importing the submodule rewrite.derive rebinds that name
     from .api import derive
 
     needs_proof = args.format in ("markdown", "latex") or args.proof is not None

@@ -39,7 +39,7 @@ CASES = [
     ("product-clash", ["derive", "tr(A*X)", "--wrt", "X", "--var", "A: 2 x 3", "--var", "X: 4 x 2"],
      None, "non-conformable"),
     ("wrt-absent", ["derive", "tr(A*X*B)", "--wrt", "Y"], None, "'Y' does not occur in f"),
-    # decided (rewrite.derive.prepare): a declared variable that f does not use is an error that
+    # decided (rewrite.pipeline.prepare): a declared variable that f does not use is an error that
     # says the gradient is 0, rather than a silent zero matrix
     ("wrt-declared-unused", ["derive", "tr(A*B)", "--wrt", "X", "--var", "X: n x m"], None,
      "does not depend on X"),

@@ -131,8 +131,6 @@ def test_guarded_exceptions_give_one_line(capsys, monkeypatch, exc, code):
     assert len(err.splitlines()) == 1 and err.startswith("rewrite: ")
 
 
-@pytest.mark.xfail(strict=True, reason="lead's rewrite/__init__.py: importing the submodule rewrite.derive "
-                                       "rebinds the package attribute `derive` to the module")
 def test_package_derive_can_be_called_twice():
     first = rewrite.derive("tr(A*X*B)", "X", proof=False)
     second = rewrite.derive("tr(A*X*B)", "X", proof=False)

@@ -1,0 +1,143 @@
+"""The proof format `rewrite-proof/1`: pydantic models, `make_proof`, and its JSON Schema.
+
+A proof is self-contained: the claim, the variable declarations, the text of every rule it uses
+and the steps, each a rule applied at a path with an explicit substitution, from the claim's
+start term to its end term.  Terms are strings in the input syntax (`printer.to_text`), so a
+proof reads the same to a person and to the checker.
+
+`python -m rewrite.proof.model` rewrites the published schema file
+(proofs/schema/rewrite-proof-1.schema.json); a test keeps the two in step.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path as FsPath
+from typing import Annotated, Any, Iterable, Literal, Mapping, Protocol, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import expr as E
+from ..printer import to_text
+from ..rules import Rule, library
+from ..shapes import Decl, normalize_decls
+
+FORMAT = "rewrite-proof/1"
+SCHEMA_PATH = FsPath(__file__).resolve().parent.parent.parent / "proofs" / "schema" / "rewrite-proof-1.schema.json"
+
+
+class _Strict(BaseModel):
+    # Unknown keys are refused: a checker should not silently skip what it does not understand.
+    # "if" is a Python keyword: the field is `if_`, written "if" in every dump (serialize_by_alias).
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+
+class RuleText(_Strict):
+    """A rule as the proof states it: both sides and its conditions, in the input syntax."""
+    lhs: str
+    rhs: str
+    if_: list[str] = Field(default_factory=list, alias="if",
+                           description='side conditions, e.g. "symmetric(A)"')
+    oriented: bool = Field(False, description='a "=>" rule: it may only be applied forward')
+
+
+class Step(_Strict):
+    """`before` rewritten by `rule` at `path` (child indices) under `subst` gives `after`."""
+    rule: str
+    direction: Literal["forward", "backward"]
+    path: list[Annotated[int, Field(ge=0)]]
+    subst: dict[str, str]
+    before: str
+    after: str
+
+
+class GradientClaim(_Strict):
+    """d(f) = differential = tr(gradient' * d(wrt)), so gradient = ∂f/∂wrt."""
+    kind: Literal["gradient"]
+    f: str
+    wrt: str
+    gradient: str
+    differential: str
+
+
+class EqualityClaim(_Strict):
+    """lhs = rhs for every value of the variables (of the declared shapes)."""
+    kind: Literal["equality"]
+    lhs: str
+    rhs: str
+
+
+Claim = Annotated[Union[GradientClaim, EqualityClaim], Field(discriminator="kind")]
+
+
+class Proof(_Strict):
+    format: Literal["rewrite-proof/1"]
+    claim: Claim
+    vars: dict[str, str] = Field(description='name -> declaration body, e.g. "n x n, spd"')
+    rules: dict[str, RuleText]
+    steps: list[Step]
+    stats: dict[str, Any] = Field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+    def to_json(self, indent: int | None = 1) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "Proof":
+        return cls.model_validate_json(text)
+
+
+# --- building a proof from the engine's steps --------------------------------------------------
+class StepLike(Protocol):
+    rule: str
+    direction: str
+    path: tuple[int, ...]
+    subst: Mapping[str, E.Expr]
+    before: E.Expr
+    after: E.Expr
+
+
+def rule_text(rule: Rule) -> RuleText:
+    return RuleText(lhs=to_text(rule.lhs), rhs=to_text(rule.rhs), if_=[str(c) for c in rule.conditions],
+                    oriented=rule.forward_only)
+
+
+def make_proof(claim: GradientClaim | EqualityClaim, vars: Mapping[str, Decl | str],
+               steps: Iterable[StepLike], stats: Mapping[str, Any] | None = None,
+               rules: Mapping[str, Rule] | None = None) -> Proof:
+    """A Proof embedding exactly the rules (from `rules`, default the library) the steps use."""
+    rules = library() if rules is None else rules
+    decls = normalize_decls(vars)
+    out_steps: list[Step] = []
+    used: dict[str, RuleText] = {}
+    for s in steps:
+        if s.rule not in used:
+            used[s.rule] = rule_text(rules[s.rule])
+        out_steps.append(Step(rule=s.rule, direction=s.direction, path=list(s.path),
+                              subst={k: to_text(v) for k, v in sorted(s.subst.items())},
+                              before=to_text(s.before), after=to_text(s.after)))
+    return Proof(format=FORMAT, claim=claim, vars={n: str(d) for n, d in decls.items()}, rules=used,
+                 steps=out_steps, stats=dict(stats or {}))
+
+
+# --- the published JSON Schema ----------------------------------------------------------------
+def json_schema() -> dict[str, Any]:
+    schema = Proof.model_json_schema(by_alias=True)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "rewrite-proof/1",
+            **{k: v for k, v in schema.items() if k != "title"}}
+
+
+def schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def write_schema(path: FsPath = SCHEMA_PATH) -> FsPath:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(schema_text(), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_schema()}")

@@ -1,0 +1,347 @@
+"""The proof checker: it accepts proofs built from library rules and rejects every tampering.
+
+Proofs here are built by hand: each step names a rule, a direction and a path, and the helper
+computes the substitution and the rewritten term with rules.match/instantiate (the checker then
+replays them independently).  An optional test does the same on proofs of real derivations.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+from rewrite import expr as E
+from rewrite.proof.checker import CheckReport, check
+from rewrite.proof.model import (FORMAT, SCHEMA_PATH, EqualityClaim, GradientClaim, Proof, RuleText,
+                                 json_schema, make_proof, schema_text)
+from rewrite.rules import instantiate, library, match
+from rewrite.shapes import normalize_decls
+from rewrite.syntax import parse
+
+
+@dataclass
+class Raw:
+    rule: str
+    direction: str
+    path: tuple[int, ...]
+    subst: dict[str, E.Expr]
+    before: E.Expr
+    after: E.Expr
+
+
+def apply(term: E.Expr, rule: str, direction: str, path: tuple[int, ...], **free: str) -> Raw:
+    """One step: the rule's side matched at `path`; `free` binds variables of the built side only."""
+    r = library()[rule]
+    pattern, build = r.sides(direction)
+    subst = match(pattern, term.at(path))
+    assert subst is not None, f"{rule} {direction} does not match {term.at(path)}"
+    subst.update({k: parse(v) for k, v in free.items()})
+    return Raw(rule, direction, path, subst, term, term.replace(path, instantiate(build, subst)))
+
+
+def chain(start: str, moves) -> list[Raw]:
+    term, steps = parse(start), []
+    for move in moves:
+        rule, direction, path, *free = move
+        steps.append(apply(term, rule, direction, path, **(free[0] if free else {})))
+        term = steps[-1].after
+    return steps
+
+
+# d(tr(A*X*B)) -> tr((A'*B')'*dX): differentiate, clean the zeros, then the trace tricks.
+TRACE_MOVES = [
+    ("d-tr", "forward", ()),                       # 1  tr(d(A*X*B))
+    ("d-mul", "forward", (0,)),                    # 2  tr(d(A*X)*B + A*X*dB)
+    ("d-const", "forward", (0, 1, 1)),             # 3  tr(d(A*X)*B + A*X*0)
+    ("mul-zero-r", "forward", (0, 1)),             # 4  tr(d(A*X)*B + 0)
+    ("add-zero-r", "forward", (0,)),               # 5  tr(d(A*X)*B)
+    ("d-mul", "forward", (0, 0)),                  # 6  tr((dA*X + A*dX)*B)
+    ("d-const", "forward", (0, 0, 0, 0)),          # 7  tr((0*X + A*dX)*B)
+    ("mul-zero-l", "forward", (0, 0, 0)),          # 8  tr((0 + A*dX)*B)
+    ("add-zero-l", "forward", (0, 0)),             # 9  tr(A*dX*B)
+    ("trace-cyclic", "forward", ()),               # 10 tr(B*(A*dX))
+    ("mul-assoc", "backward", (0,)),               # 11 tr(B*A*dX)
+    ("transpose-transpose", "backward", (0, 0, 0)),  # 12 tr(B''*A*dX)
+    ("transpose-transpose", "backward", (0, 0, 1)),  # 13 tr(B''*A''*dX)
+    ("transpose-mul", "backward", (0, 0)),         # 14 tr((A'*B')'*dX)
+]
+TRACE_VARS = {"X": "n x m", "A": "p x n", "B": "m x p"}
+
+
+def trace_proof() -> Proof:
+    steps = chain("d(tr(A*X*B))", TRACE_MOVES)
+    claim = GradientClaim(kind="gradient", f="tr(A*X*B)", wrt="X", gradient="A'*B'",
+                          differential=str(steps[-1].after))
+    return make_proof(claim, normalize_decls(TRACE_VARS), steps, {"origin": "hand-built"})
+
+
+def equality_proof(lhs: str, moves, vars: dict[str, str]) -> Proof:
+    steps = chain(lhs, moves)
+    claim = EqualityClaim(kind="equality", lhs=lhs, rhs=str(steps[-1].after) if steps else lhs)
+    return make_proof(claim, normalize_decls(vars), steps)
+
+
+def mutate(proof: Proof, edit) -> dict:
+    d = json.loads(proof.to_json())
+    edit(d)
+    return d
+
+
+def rejected(report: CheckReport, *needles: str) -> None:
+    assert not report.ok and not report, "the checker accepted a tampered proof"
+    text = "\n".join(report.errors)
+    for needle in needles:
+        assert needle in text, f"{needle!r} not in:\n{text}"
+
+
+# --- acceptance -------------------------------------------------------------------------------
+def test_hand_built_gradient_proof_is_accepted():
+    proof = trace_proof()
+    assert proof.steps[-1].after == "tr((A'*B')'*dX)"
+    assert set(proof.rules) == {m[0] for m in TRACE_MOVES}
+    report = check(proof)
+    assert report.ok and report.errors == [] and report.steps == 14
+    assert str(report) == "valid: ∂(tr(A*X*B))/∂X = A'*B' (14 steps)"
+
+
+def test_dict_and_json_inputs_are_accepted():
+    proof = trace_proof()
+    assert check(proof.to_dict()).ok
+    assert check(proof.to_json()).ok
+    assert check(proof.to_json().encode()).ok
+    assert Proof.from_json(proof.to_json()) == proof
+
+
+def test_conditional_rule_accepted_when_the_condition_holds():
+    proof = equality_proof("tr(S'*X)", [("transpose-symmetric", "forward", (0, 0))],
+                           {"S": "n x n, symmetric", "X": "n x n"})
+    assert proof.rules["transpose-symmetric"].if_ == ["symmetric(S)"]
+    assert check(proof).ok
+
+
+def test_backward_step_binding_a_new_variable():
+    # I -> inv(S)*S: A occurs only in the built side, so subst must name it
+    moves = [("inv-mul-self-l", "backward", (1,), {"A": "S"})]
+    proof = equality_proof("X*I", moves, {"X": "m x n", "S": "n x n, spd"})
+    assert proof.claim.rhs == "X*(inv(S)*S)"
+    assert check(proof).ok
+    rejected(check(mutate(proof, lambda d: d["steps"][0]["subst"].pop("A"))), "step 1", "missing A")
+    not_invertible = mutate(proof, lambda d: d["vars"].update(S="n x n"))
+    rejected(check(not_invertible), "step 1 (inv-mul-self-l backward at [1])", "invertible(A)")
+
+
+def test_constant_folding_rule():
+    proof = equality_proof("(2 + 3)*X", [("num-add", "forward", (0,))], {"X": "n x m"})
+    assert proof.claim.rhs == "5*X" and check(proof).ok
+    rejected(check(mutate(proof, lambda d: d["steps"][0].update(after="6*X"))), "step 1", "after does not match")
+
+
+def test_zero_step_equality():
+    assert check(equality_proof("A*B", [], {"A": "n x n", "B": "n x n"})).ok
+    d = mutate(equality_proof("A*B", [], {"A": "n x n", "B": "n x n"}), lambda d: d["claim"].update(rhs="B*A"))
+    rejected(check(d), "no steps")
+
+
+# --- tampering: each mutant is rejected, naming the step ---------------------------------------
+def test_changed_rule_name():
+    rejected(check(mutate(trace_proof(), lambda d: d["steps"][9].update(rule="trace-transpose"))),
+             "step 10 (trace-transpose forward at [])", "not embedded")
+    rejected(check(mutate(trace_proof(), lambda d: d["steps"][9].update(rule="no-such-rule"))), "step 10")
+
+
+def test_changed_direction():
+    rejected(check(mutate(trace_proof(), lambda d: d["steps"][9].update(direction="backward"))),
+             "step 10 (trace-cyclic backward at [])")
+    # d-tr is oriented (=>): it may not be used backward at all
+    rejected(check(mutate(trace_proof(), lambda d: d["steps"][0].update(direction="backward"))),
+             "step 1 (d-tr backward at [])", "oriented")
+
+
+def test_changed_path():
+    rejected(check(mutate(trace_proof(), lambda d: d["steps"][10].update(path=[0, 0]))), "step 11")
+    rejected(check(mutate(trace_proof(), lambda d: d["steps"][10].update(path=[0, 5]))),
+             "step 11", "no subterm at path")
+
+
+def test_changed_substitution_symbol():
+    def edit(d):
+        d["steps"][9]["subst"]["A"] = "A*dX".replace("A", "B")
+    rejected(check(mutate(trace_proof(), edit)), "step 10", "substitution does not fit")
+    # an extra binding is refused too: subst covers exactly the rule's variables
+    rejected(check(mutate(trace_proof(), lambda d: d["steps"][9]["subst"].update(Z="X"))), "step 10", "unknown Z")
+
+
+def test_changed_symbol_in_after():
+    def edit(d):
+        d["steps"][5]["after"] = d["steps"][5]["after"].replace("A*dX", "B*dX")
+    report = check(mutate(trace_proof(), edit))
+    rejected(report, "step 6 (d-mul forward at [0, 0]): after does not match")
+    assert report.errors[0].startswith("step 6")
+
+
+def test_dropped_step():
+    rejected(check(mutate(trace_proof(), lambda d: d["steps"].pop(6))), "step 7", "is not the after of step 6")
+    rejected(check(mutate(trace_proof(), lambda d: d["steps"].pop(0))), "step 1", "claim's start")
+    rejected(check(mutate(trace_proof(), lambda d: d["steps"].pop())), "step 13", "is not the claim's differential")
+
+
+def test_swapped_steps():
+    def edit(d):
+        d["steps"][3], d["steps"][4] = d["steps"][4], d["steps"][3]
+    rejected(check(mutate(trace_proof(), edit)), "step 4", "step 5")
+
+
+def test_unsound_embedded_rule():
+    def edit(d):
+        d["rules"]["trace-cyclic"] = {"lhs": "tr(A*B)", "rhs": "tr(A)*tr(B)", "if": [], "oriented": False}
+    rejected(check(mutate(trace_proof(), edit)), "rule 'trace-cyclic' differs from the library", "step 10")
+    # the same for a dropped condition and for a changed orientation
+    proof = equality_proof("tr(S'*X)", [("transpose-symmetric", "forward", (0, 0))],
+                           {"S": "n x n, symmetric", "X": "n x n"})
+    rejected(check(mutate(proof, lambda d: d["rules"]["transpose-symmetric"].update({"if": []}))),
+             "states conditions []", "step 1")
+    rejected(check(mutate(trace_proof(), lambda d: d["rules"]["trace-cyclic"].update(oriented=True))),
+             "oriented=True", "step 10")
+
+
+def test_own_rule_not_in_library():
+    def edit(d):
+        d["rules"]["tr-split"] = {"lhs": "tr(A*B)", "rhs": "tr(A)*tr(B)", "if": []}
+        d["steps"][9]["rule"] = "tr-split"
+    rejected(check(mutate(trace_proof(), edit)), "'tr-split': not a rule of the library", "step 10")
+
+
+def test_changed_claim_gradient():
+    # same shape, but the differential no longer is tr(G'*dX)
+    rejected(check(mutate(trace_proof(), lambda d: d["claim"].update(gradient="2*A'*B'"))),
+             "the differential")
+    # gradient and differential changed together: the last step no longer reaches it
+    def both(d):
+        d["claim"].update(gradient="2*A'*B'", differential="tr((2*A'*B')'*dX)")
+    rejected(check(mutate(trace_proof(), both)), "step 14", "differential")
+    rejected(check(mutate(trace_proof(), lambda d: d["claim"].update(f="tr(B*X*A)"))), "step 1", "claim's start")
+
+
+def test_gradient_of_the_wrong_shape():
+    def edit(d):
+        d["claim"].update(gradient="B*A", differential="tr((B*A)'*dX)")
+    rejected(check(mutate(trace_proof(), edit)), "does not have the shape of X (n x m)")
+
+
+def test_condition_that_does_not_hold():
+    proof = equality_proof("tr(S'*X)", [("transpose-symmetric", "forward", (0, 0))],
+                           {"S": "n x n, symmetric", "X": "n x n"})
+    rejected(check(mutate(proof, lambda d: d["vars"].update(S="n x n"))),
+             "step 1 (transpose-symmetric forward at [0, 0]): condition symmetric(S) does not hold")
+    # d-const needs const(C) relative to wrt: dX is not constant
+    bad = chain("tr(A*dX)", [("d-const", "forward", (0, 1))])
+    claim = EqualityClaim(kind="equality", lhs="tr(A*dX)", rhs=str(bad[-1].after))
+    rejected(check(make_proof(claim, normalize_decls({"A": "n x n", "X": "n x n"}), bad)), "step 1", "const(C)")
+
+
+def test_ill_typed_terms_and_undeclared_symbols():
+    rejected(check(mutate(trace_proof(), lambda d: d["vars"].update(A="p x q"))), "ill-typed")
+    rejected(check(mutate(trace_proof(), lambda d: d["vars"].pop("B"))), "B not declared")
+    rejected(check(mutate(trace_proof(), lambda d: d["vars"].update(B="m x p, sideways"))), "vars:", "sideways")
+
+
+def test_unparseable_term_is_reported():
+    report = check(mutate(trace_proof(), lambda d: d["steps"][2].update(after="tr(d(A*X)*B +")))
+    rejected(report, "step 3", "cannot parse")
+
+
+# --- malformed input: a report, never an exception ---------------------------------------------
+@pytest.mark.parametrize("bad, needle", [
+    ("{not json", "not JSON"),
+    ("[1, 2]", "JSON object"),
+    ("42", "JSON object"),
+    ({"format": "rewrite-proof/2"}, "format is 'rewrite-proof/2'"),
+    ({"claim": {}}, "format is None"),
+    ({"format": FORMAT, "claim": {"kind": "gradient"}, "vars": {}, "rules": {}, "steps": []}, "claim.gradient.f"),
+    ({"format": FORMAT, "claim": {"kind": "limit", "x": "1"}, "vars": {}, "rules": {}, "steps": []}, "claim"),
+])
+def test_malformed_documents(bad, needle):
+    rejected(check(bad), needle)
+
+
+def test_malformed_step_fields():
+    rejected(check(mutate(trace_proof(), lambda d: d["steps"][0].update(direction="sideways"))), "steps.0.direction")
+    rejected(check(mutate(trace_proof(), lambda d: d["steps"][0].update(path=[-1]))), "steps.0.path")
+    rejected(check(mutate(trace_proof(), lambda d: d["steps"][0].update(extra=1))), "steps.0.extra")
+    # a model changed after construction is re-validated
+    proof = trace_proof()
+    proof.steps[0].direction = "sideways"
+    rejected(check(proof), "direction")
+
+
+# --- the published schema and the kernel's independence --------------------------------------
+def test_committed_schema_is_current():
+    assert SCHEMA_PATH.read_text(encoding="utf-8") == schema_text(), \
+        "run `python -m rewrite.proof.model` to regenerate the schema"
+
+
+def test_proofs_validate_against_the_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    assert schema == json_schema()
+    jsonschema.validate(trace_proof().to_dict(), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**trace_proof().to_dict(), "format": "rewrite-proof/0"}, schema)
+
+
+def test_rule_text_round_trip():
+    r = RuleText.model_validate({"lhs": "S'", "rhs": "S", "if": ["symmetric(S)"]})
+    assert r.if_ == ["symmetric(S)"] and r.model_dump(by_alias=True)["if"] == ["symmetric(S)"]
+
+
+def test_checker_imports_no_engine():
+    code = ("import sys, rewrite.proof.checker, rewrite.proof.render\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] == 'egglog' or m.startswith('rewrite.egg')"
+            " or m in ('rewrite.pipeline', 'rewrite.stages', 'rewrite.api', 'rewrite.proof.reconstruct',"
+            " 'rewrite.proof.build', 'rewrite.proof.shorten')]\n"
+            "print(','.join(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+# --- optional: proofs of real derivations (needs the reconstruction) --------------------------
+CASES = [("tr(A*X*B)", {"X": "n x m"}), ("logdet(X)", {"X": "n x n, spd"}),
+         ("tr(X'*S*X)", {"X": "n x m", "S": "n x n, symmetric"}), ("a'*X*b", {"X": "n x m"})]
+
+
+@pytest.mark.parametrize("f, vars", CASES)
+def test_derived_proofs_accepted_and_every_mutant_rejected(f, vars):
+    build = pytest.importorskip("rewrite.proof.build")
+    from rewrite.pipeline import derive
+
+    proof = build.proof_of_derivation(derive(f, "X", vars))
+    assert check(proof).ok, str(check(proof))
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(json.loads(proof.to_json()), json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    n = len(proof.steps)
+    for k in range(n):
+        step = proof.steps[k]
+        if step.before == step.after:
+            continue  # a no-op step may be dropped or flipped without harm
+        label = f"step {k + 1}"
+        rejected(check(mutate(proof, lambda d: d["steps"].pop(k))), f"step {min(k + 1, n - 1)}")
+        rejected(check(mutate(proof, lambda d: d["steps"][k].update(path=d["steps"][k]["path"] + [0]))), label)
+        rejected(check(mutate(proof, lambda d: d["steps"][k].update(after=d["steps"][k]["before"]))), label)
+        if k + 1 < n:
+            def swap(d):
+                d["steps"][k], d["steps"][k + 1] = d["steps"][k + 1], d["steps"][k]
+            rejected(check(mutate(proof, swap)), label)
+
+
+def test_claim_with_differentials_is_refused():
+    rejected(check(mutate(trace_proof(), lambda d: d["claim"].update(f="tr(A*dX*B)"))), "f contains a differential")
+
+
+def test_declarations_round_trip_through_the_proof():
+    decls = normalize_decls({"S": "n x n, spd", "D": "3 x 3, diagonal", "x": "n", "c": "scalar", "X": "n x m"})
+    proof = make_proof(EqualityClaim(kind="equality", lhs="X", rhs="X"), decls, [])
+    assert normalize_decls(proof.vars) == decls
+    assert proof.vars == {"S": "n x n, spd", "D": "3 x 3, diagonal", "x": "n x 1", "c": "scalar", "X": "n x m"}
