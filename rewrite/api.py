@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from . import expr as E
-from .errors import UnknownResult
+from .errors import InputError, UnknownResult
 from .shapes import Decl
 
 
@@ -20,6 +20,11 @@ class GradientResult:
     proof: Any = None
     stats: list[dict] = field(default_factory=list)
     proof_failure: str | None = None   # why there is no proof (when one was asked for)
+    # for a symmetric wrt under the `symmetric` or `cookbook` convention (see conventions.py):
+    # `gradient` is that convention's answer, this the unconstrained G of the differential
+    convention: str = "unconstrained"
+    unconstrained_gradient: E.Expr | None = None
+    convention_proof: Any = None       # equality proof: the convention's definition = gradient
 
     def as_dict(self) -> dict:
         out = {"f": str(self.f), "wrt": self.wrt,
@@ -28,6 +33,9 @@ class GradientResult:
                "stats": self.stats}
         if self.proof_failure:
             out["proof_failure"] = self.proof_failure
+        if self.convention != "unconstrained":
+            out["convention"] = self.convention
+            out["unconstrained_gradient"] = str(self.unconstrained_gradient)
         return out
 
     def __str__(self) -> str:
@@ -43,19 +51,33 @@ class GradientResult:
         elif self.proof_failure:
             lines.append(f"proof: none ({self.proof_failure})")
         lines.append(f"df = {self.differential}")
+        if self.convention != "unconstrained":
+            from .conventions import definition
+            from .expr import sym
+
+            lines.append(f"{self.convention} convention for symmetric {self.wrt}: "
+                         f"{definition(sym('G'), self.convention)} with G = {self.unconstrained_gradient}")
         lines.append(f"∂f/∂{self.wrt} = {self.gradient}")
         return "\n".join(lines)
 
 
-def derive(f, wrt: str, vars: Mapping[str, object] | None = None, *, proof: bool = True) -> GradientResult:
+def derive(f, wrt: str, vars: Mapping[str, object] | None = None, *, proof: bool = True,
+           convention: str = "unconstrained") -> GradientResult:
     """∂f/∂wrt for a scalar `f` (a string in the input syntax, an Expr, or a SymPy expression).
 
     `vars` maps names to declarations: {"X": "n x m", "S": "n x n, spd", "lam": "scalar"}.
+    `convention` ("unconstrained", "symmetric", "cookbook") matters only for a symmetric wrt;
+    see rewrite/conventions.py.
     Raises InputError (bad input) or UnknownResult (a budget was reached: no answer, not a guess).
     """
+    from . import conventions
     from .pipeline import derive as run
+    from .shapes import normalize_decls
 
     f, wrt, vars = _from_sympy(f, wrt, vars)
+    if convention != conventions.UNCONSTRAINED:
+        declared = normalize_decls(vars).get(wrt) if isinstance(wrt, str) else None
+        conventions.require(convention, wrt, declared.props if declared else ())
     try:
         d = run(f, wrt, vars)
     except UnknownResult:
@@ -67,6 +89,11 @@ def derive(f, wrt: str, vars: Mapping[str, object] | None = None, *, proof: bool
     result = GradientResult(d.f, d.wrt, d.vars, d.gradient, d.differential, None, d.stats())
     if proof:
         result.proof, result.proof_failure = _checked_proof(d)
+    if convention != conventions.UNCONSTRAINED:
+        result.convention, result.unconstrained_gradient = convention, d.gradient
+        result.gradient, result.convention_proof, failure = conventions.convert(d, convention, proof)
+        if failure and not result.proof_failure:
+            result.proof_failure = f"{convention} convention: {failure}"
     return result
 
 

@@ -92,7 +92,8 @@ def cmd_derive(args) -> int:
     needs_proof = args.format in ("markdown", "latex") or args.proof is not None
     if args.no_proof and needs_proof:
         raise UsageError("--no-proof cannot be combined with --proof or --format markdown/latex")
-    result = derive(_read_term(args.f), args.wrt, _declarations(args.var), proof=not args.no_proof)
+    result = derive(_read_term(args.f), args.wrt, _declarations(args.var), proof=not args.no_proof,
+                    convention=args.convention)
     proof = getattr(result, "proof", None)
     why = getattr(result, "proof_failure", None) or "the proof could not be reconstructed"
     if proof is None and not args.no_proof:
@@ -284,6 +285,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--format", choices=("text", "json", "markdown", "latex"), default="text")
     d.add_argument("--proof", metavar="FILE", help="write the proof (JSON, rewrite-proof/1) to FILE")
     d.add_argument("--no-proof", action="store_true", help="skip proof reconstruction (faster)")
+    d.add_argument("--convention", choices=("unconstrained", "symmetric", "cookbook"),
+                   default="unconstrained",
+                   help="for a symmetric X: the unconstrained G (default), sym(G) = (G + G')/2, "
+                        "or the Matrix Cookbook's G + G' - I.*G")
     d.set_defaults(func=cmd_derive)
 
     v = sub.add_parser("verify", help="prove or refute 'lhs = rhs', or a gradient claim")
