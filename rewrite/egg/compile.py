@@ -162,6 +162,10 @@ class _Compiler:
                 return br, bc
             if self.dims.find(br) == ONE and self.dims.find(bc) == ONE:
                 return ar, ac
+            if not creating and any(a.op in (E.IDENTITY, E.ZERO, E.ONES) for a in p.args):
+                # a matched A*0 may be a scaling (A 1x1) or a product: its shape is not
+                # knowable here, so leave it open and let the match's own shape decide
+                return f"?{next(self.fresh)}", f"?{next(self.fresh)}"
             u(ac, br)
             return ar, bc
         if op == E.TRANSPOSE:
