@@ -155,9 +155,28 @@ def test_changed_rule_name():
 def test_changed_direction():
     rejected(check(mutate(trace_proof(), lambda d: d["steps"][9].update(direction="backward"))),
              "step 10 (trace-cyclic backward at [])")
-    # d-tr is oriented (=>): it may not be used backward at all
     rejected(check(mutate(trace_proof(), lambda d: d["steps"][0].update(direction="backward"))),
-             "step 1 (d-tr backward at [])", "oriented")
+             "step 1 (d-tr backward at [])")
+
+
+def _one_step(rule: str, direction: str, subst: dict, before: str, after: str, decls: dict) -> dict:
+    lib = library()[rule]
+    return {"format": "rewrite-proof/1", "claim": {"kind": "equality", "lhs": before, "rhs": after},
+            "vars": decls, "steps": [{"rule": rule, "direction": direction, "path": [],
+                                      "subst": subst, "before": before, "after": after}],
+            "rules": {rule: {"lhs": str(lib.lhs), "rhs": str(lib.rhs),
+                             "if": [str(c) for c in lib.conditions], "oriented": lib.forward_only}}}
+
+
+def test_an_oriented_rule_is_still_an_equation():
+    # mul-one-l is "1*A => A" (the engine only runs it forward); read backward it is sound
+    assert check(_one_step("mul-one-l", "backward", {"A": "X"}, "X", "1*X", {"X": "n x m"})).ok
+
+
+def test_a_computed_side_cannot_be_matched():
+    # num-add builds eval(a + b): read backward it would turn 3 into any a + b
+    proof = _one_step("num-add", "backward", {"a": "1", "b": "1"}, "2", "1 + 1", {})
+    rejected(check(proof), "step 1 (num-add backward at [])", "eval")
 
 
 def test_changed_path():

@@ -183,8 +183,10 @@ class _Checker:
             else:
                 self.error(f"{where}: rule {step.rule!r} is not a library rule")
             return before, after
-        if step.direction == "backward" and rule.forward_only:
-            self.error(f"{where}: the rule is oriented (=>) and cannot be applied backward")
+        # "=>" only tells the engine which way to run a rule; it is still an equation, except
+        # that a side computing eval(...) can only be built, never matched
+        if step.direction == "backward" and any(n.op == EVAL for _, n in rule.rhs.walk()):
+            self.error(f"{where}: the rule computes its right side (eval) and cannot be applied backward")
             return before, after
         subst: dict[str, E.Expr] = {}
         for name, text in step.subst.items():
