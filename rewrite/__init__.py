@@ -27,3 +27,17 @@ def check(proof):
     from .api import check as _check
 
     return _check(proof)
+
+
+def verify(lhs, rhs, vars=None):
+    """Prove or refute lhs = rhs: .status is "proved", "refuted" or "unknown"."""
+    from .verification import verify as _verify
+
+    return _verify(lhs, rhs, vars)
+
+
+def verify_gradient(f, wrt, claimed, vars=None):
+    """Prove or refute ∂f/∂wrt = claimed."""
+    from .verification import verify_gradient as _verify_gradient
+
+    return _verify_gradient(f, wrt, claimed, vars)

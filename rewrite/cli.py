@@ -10,7 +10,6 @@ so `rewrite rules` and `rewrite check` start fast and do not load egglog.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
@@ -176,9 +175,7 @@ def cmd_verify(args) -> int:
             raise UsageError("--wrt is only used with --gradient")
         lhs, rhs = _split_equation(_read_term(args.claim))
         claim = f"{lhs} = {rhs}"
-    # imported after the cheap checks, so usage errors stay fast; by module path, because a
-    # package-level function `verify` would shadow the submodule in `from . import verify`
-    V = importlib.import_module("rewrite.verify")
+    from . import verification as V   # after the cheap checks, so usage errors stay fast
 
     if args.gradient is not None:
         result = V.verify_gradient(f, args.wrt, claimed, vars)

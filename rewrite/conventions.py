@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from . import costs, stages
 from . import expr as E
 from .errors import InputError
 
@@ -50,14 +49,13 @@ def convert(derivation, convention: str, proof: bool = True):
 
     term = definition(derivation.gradient, convention)
     pipeline = _Pipeline(derivation.wrt, infer(term, derivation.vars))
-    tidy, _, _ = pipeline.directed("tidy", stages.TIDY, term, costs.textbook)
+    tidy = pipeline.tidy(term, ())
     if not proof:
         return tidy, None, None
-    from .proof.build import proof_of_equality
+    from .proof.build import proof_of_rounds
     from .proof.reconstruct import ReconstructionFailed
 
-    run = pipeline.runs[-1]
     try:
-        return tidy, proof_of_equality(term, tidy, run.snapshot, derivation.vars), None
+        return tidy, proof_of_rounds(term, tidy, pipeline.runs, derivation.vars), None
     except ReconstructionFailed as failure:
         return tidy, None, failure.reason

@@ -142,7 +142,8 @@ class _Evaluator:
         v = self._run(e, path)
         if not np.all(np.isfinite(v)):
             raise OutOfDomain(f"a non-finite value in {e}")
-        if v.size:
+        # written constants (like 100000 in (1 + 1/100000)*A) are exact: not a scale of rounding
+        if v.size and e.symbols():
             self.scale = max(self.scale, float(np.max(np.abs(v))))
         return v
 

@@ -81,7 +81,7 @@ class _Pipeline:
         self.runs: list[StageRun] = []
 
     def run(self, stage: str, uses: list[RuleUse], source: E.Expr, path: E.Path,
-            goal_canonical: bool = False) -> tuple[Snapshot, str, RunStats]:
+            goal_canonical: bool = False, budget: Budget | None = None) -> tuple[Snapshot, str, RunStats]:
         """Saturate `source` with `uses`; the frozen e-graph, the root's name, the statistics."""
         typing = infer(source, self.vars)
         with Session(uses, self.wrt, self.vars, ("dfree",) if goal_canonical else ()) as session:
@@ -91,16 +91,16 @@ class _Pipeline:
                 x = f'(Sym "{self.wrt}")'
                 goal = (f"(= {root} (FTr (Mul (T g) (D {x})))) (dfree g) "
                         f"(= (rows g) (rows {x})) (= (cols g) (cols {x}))")
-            stats = session.run(stages.BUDGETS[stage], goal)
+            stats = session.run(budget or stages.BUDGETS[stage], goal)
             return session.snapshot(), root, stats
 
     def record(self, stage, source, target, path, stats, snap, t0) -> None:
         self.runs.append(StageRun(stage, source, target, path, stats, snap, time.perf_counter() - t0))
 
-    def directed(self, stage: str, uses, source: E.Expr, cost_of) -> E.Expr:
+    def directed(self, stage: str, uses, source: E.Expr, cost_of, budget: Budget | None = None) -> E.Expr:
         """A stage of directed rules: run, then extract the cheapest member of the root class."""
         t0 = time.perf_counter()
-        snap, root, stats = self.run(stage, uses, source, ())
+        snap, root, stats = self.run(stage, uses, source, (), budget=budget)
         ex = Extraction(snap, cost_of(snap))
         c = snap.roots[root]
         if ex.cost(c) is None:
@@ -108,6 +108,25 @@ class _Pipeline:
         target = ex.term(c)
         self.record(stage, source, target, (), stats, snap, t0)
         return target, ex.cost(c), stats
+
+    def tidy(self, term: E.Expr, path: E.Path) -> E.Expr:
+        """The tidy stage in short rounds, each from the previous round's extracted term, until
+        nothing changes.  One long saturation finds the same forms but grows e-graphs of 10^4
+        nodes whose proofs cannot be reconstructed; rounds of a few iterations stay small."""
+        for _ in range(stages.TIDY_ROUNDS):
+            for iterations in stages.TIDY_ITERATIONS:   # fewer iterations if the e-graph grows big
+                full = stages.BUDGETS["tidy"]
+                budget = Budget(min(iterations, full.iterations), full.nodes, full.seconds)
+                tidied, _, _ = self.directed("tidy", stages.TIDY, term, costs.textbook, budget)
+                run = self.runs[-1]
+                run.path = path
+                if run.snapshot.size <= stages.TIDY_ROUND_NODES or iterations == stages.TIDY_ITERATIONS[-1]:
+                    break
+                self.runs.pop()
+            if tidied == term:
+                break
+            term = tidied
+        return term
 
     def canonical_form(self, stage: str, uses, source: E.Expr, path: E.Path, budget: str | None = None) -> E.Expr:
         """Run `uses` on `source` and pick the member tr(G'*dX) with the smallest G."""
@@ -184,8 +203,7 @@ def derive_expr(expr: E.Expr, wrt: str, typing: Typing) -> Derivation:
         collected = p.canonical_form("collect", stages.COLLECT, isolated, ())
     raw_gradient = collected.args[0].args[0].args[0]
 
-    tidy, _, _ = p.directed("tidy", stages.TIDY, raw_gradient, costs.textbook)
-    p.runs[-1].path = (0, 0, 0)
+    tidy = p.tidy(raw_gradient, (0, 0, 0))
     return Derivation(expr, wrt, typing.vars, tidy, canonical(tidy, wrt), p.runs)
 
 

@@ -123,5 +123,28 @@ def proof_of_equality(lhs: E.Expr, rhs: E.Expr, snapshot: Snapshot, vars: Mappin
     return make_proof(claim, vars, steps, out)
 
 
-__all__ = ["proof_of_derivation", "proof_of_equality", "steps_of_derivation", "lift",
+def proof_of_rounds(lhs: E.Expr, rhs: E.Expr, runs, vars: Mapping[str, Decl], *,
+                    limits: Limits = Limits()):
+    """The proof of the EqualityClaim `lhs = rhs` made by stage runs on the whole term, one after
+    another (each run's source is the previous run's target: e.g. the rounds of the tidy stage)."""
+    from .model import EqualityClaim, make_proof
+
+    rules = library()
+    steps: list[RawStep] = []
+    term = lhs
+    for k, run in enumerate(runs):
+        if run.source != term or run.path:
+            raise ReconstructionFailed(f"run {k + 1} does not continue from {term}")
+        rec = reconstruct(run.snapshot, run.source, run.target, vars, None,
+                          rules=fired_rules(run.stats, rules), limits=limits)
+        steps += rec.steps
+        term = run.target
+    if term != rhs:
+        raise ReconstructionFailed(f"the runs end at {term}, not at {rhs}")
+    steps = shorten(steps, vars, None, rules)
+    claim = EqualityClaim(kind="equality", lhs=str(lhs), rhs=str(rhs))
+    return make_proof(claim, vars, steps, {"steps": len(steps)})
+
+
+__all__ = ["proof_of_derivation", "proof_of_equality", "proof_of_rounds", "steps_of_derivation", "lift",
            "ReconstructionFailed", "replay"]

@@ -1,0 +1,470 @@
+"""Prove or refute a claimed identity `lhs = rhs`, or a claimed gradient.
+
+Numbers first: a claim that fails at a random point (honouring the declared shapes and props) is
+refuted with that point.  A claim that holds numerically is then proved, if the rules can, by
+equality saturation in stages (identity_stages.py): both sides go into one e-graph, and the
+proof is reconstructed from the e-graph and replayed by the kernel before it is handed out.
+Numbers never prove anything: a claim neither refuted nor proved within the budgets is "unknown".
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from . import expr as E
+from . import identity_stages as stages
+from . import numeric
+from .errors import InputError, ShapeError, UnknownResult
+from .shapes import Decl, infer, normalize_decls
+from .syntax import parse
+
+PROVED, REFUTED, UNKNOWN = "proved", "refuted", "unknown"
+
+
+@dataclass
+class VerifyResult:
+    """`status`: "proved" (with `proof`), "refuted" (with `counterexample`) or "unknown".
+
+    `stats["reason"]` says why, in a sentence; `stats` also holds per-stage e-graph statistics,
+    the numeric comparison and timings.
+    """
+    status: str
+    proof: Any = None
+    counterexample: Any = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return self.stats.get("reason", "")
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.reason}" if self.reason else self.status
+
+
+@dataclass
+class GradientCounterexample(numeric.Counterexample):
+    """A point where a claimed gradient is wrong: `lhs_value` is the gradient by central finite
+    differences of f, `rhs_value` the claimed one (both as sym(G) = (G+G')/2 for a symmetric
+    variable, the only part a gradient on symmetric matrices determines)."""
+    wrt: str = ""
+    note: str = ""
+
+
+# --- input -------------------------------------------------------------------------------------
+def _term(x, what: str, decls: dict | None = None) -> E.Expr:
+    """The term of a string, Expr or SymPy expression; SymPy's shapes go into `decls` (those
+    the caller declared win)."""
+    if isinstance(x, E.Expr):
+        return x
+    if isinstance(x, str):
+        return parse(x)
+    try:
+        import sympy
+    except ImportError:   # pragma: no cover
+        sympy = None
+    if sympy is not None and isinstance(x, sympy.Basic):
+        from .sympy_bridge import from_sympy
+
+        term, found = from_sympy(x)
+        if decls is not None:
+            for name, decl in found.items():
+                decls.setdefault(name, decl)
+        return term
+    raise InputError(f"the {what} must be a term (a string, an Expr or a SymPy expression), "
+                     f"not {type(x).__name__}")
+
+
+def _no_differentials(e: E.Expr, what: str) -> None:
+    if any(n.op == E.DIFF for _, n in e.walk()):
+        raise InputError(f"the {what} must not contain differentials (d(...) or dX)")
+
+
+def _typed_pair(lhs: E.Expr, rhs: E.Expr, decls: Mapping[str, Decl]):
+    """The joint typing of both sides; a side that does not type, or two sides of different
+    shapes, is a ShapeError that says which."""
+    sides = []
+    for side, what in ((lhs, "left"), (rhs, "right")):
+        try:
+            sides.append(infer(side, decls))
+        except ShapeError as err:
+            raise ShapeError(f"the {what} side {side} does not type: {err}") from None
+    try:
+        return infer(E.Expr(E.SUB, (lhs, rhs)), decls)
+    except ShapeError as err:
+        raise ShapeError(f"the two sides cannot have the same shape: {lhs} is {sides[0].shape()}, "
+                         f"{rhs} is {sides[1].shape()} ({err})") from None
+
+
+# --- proving equalities in stages ----------------------------------------------------------------
+@dataclass
+class _Segment:
+    """In `snap`, `source` and `target` are members of one class."""
+    snap: Any
+    source: E.Expr
+    target: E.Expr
+
+
+def _run_stage(name: str, uses, a: E.Expr, b: E.Expr, decls: Mapping[str, Decl]):
+    """One egglog run with both terms; (snapshot, class of a, class of b, statistics)."""
+    from .egg.session import Session
+
+    with Session(uses, None, decls) as session:
+        ra = session.add(a, infer(a, decls))
+        rb = session.add(b, infer(b, decls))
+        run = session.run(stages.BUDGETS[name], goal=f"(= {ra} {rb})")
+        snap = session.snapshot()
+    return snap, snap.roots[ra], snap.roots[rb], run
+
+
+def _normal_forms(snap, ca: int, cb: int) -> tuple[E.Expr, E.Expr] | None:
+    from .egg.extract import Extraction
+
+    ex = Extraction(snap, stages.normal_form(snap))
+    if ex.cost(ca) is None or ex.cost(cb) is None:
+        return None
+    return ex.term(ca), ex.term(cb)
+
+
+def search(lhs: E.Expr, rhs: E.Expr, decls: Mapping[str, Decl]) -> tuple[list[_Segment] | None, list[dict], str]:
+    """Run the stages until lhs and rhs meet: (segments lhs -> ... -> rhs or None, per-stage
+    statistics, why not)."""
+    a, b = lhs, rhs
+    front: list[_Segment] = []   # lhs -> a, in the normalize snapshot
+    back: list[_Segment] = []    # b -> rhs
+    records: list[dict] = []
+    whys: list[str] = []
+    for name, uses in stages.STAGES:
+        if a == b:
+            return front + back, records, ""
+        t0 = time.perf_counter()
+        snap, ca, cb, run = _run_stage(name, uses, a, b, decls)
+        records.append({"stage": name, **run.as_dict(), "egraph_nodes": snap.size,
+                        "wall_seconds": round(time.perf_counter() - t0, 4)})
+        if ca == cb:
+            return front + [_Segment(snap, a, b)] + back, records, ""
+        whys.append({"saturated": f"{name}: saturated without the two sides meeting",
+               "iterations": f"{name}: iteration budget ({run.iterations}) reached",
+               "nodes": f"{name}: e-node budget reached ({run.nodes} e-nodes)",
+               "time": f"{name}: time budget reached ({run.seconds:.1f} s)"}.get(run.stop, f"{name}: {run.stop}"))
+        if name == "normalize":
+            forms = _normal_forms(snap, ca, cb)
+            if forms is not None:
+                a1, b1 = forms
+                front, back = [_Segment(snap, lhs, a1)], [_Segment(snap, b1, rhs)]
+                a, b = a1, b1
+    return None, records, "; ".join(whys)
+
+
+def _reversed(steps):
+    """The same chain read backwards (each rule used in the other direction)."""
+    from .proof.reconstruct import RawStep
+
+    other = {"forward": "backward", "backward": "forward"}
+    return [RawStep(s.rule, other[s.direction], s.path, s.subst, s.after, s.before) for s in reversed(steps)]
+
+
+def _raw_steps(proof) -> list:
+    """A proof's steps as Exprs again (printing is faithful, so parsing gives the same trees)."""
+    from .proof.reconstruct import RawStep
+
+    return [RawStep(s.rule, s.direction, tuple(s.path), {k: parse(v) for k, v in s.subst.items()},
+                    parse(s.before), parse(s.after)) for s in proof.steps]
+
+
+# Reconstruction of one segment gets a few seconds: a failure is an honest "unknown", and the
+# default (20 s) would make a catalogue of hard claims crawl.
+LIMITS_SECONDS = 4.0
+
+
+def _segment_steps(seg: _Segment, decls: Mapping[str, Decl], source: E.Expr, target: E.Expr) -> list:
+    """Steps source -> target (two members of one class of `seg.snap`); if reconstruction fails
+    that way, target -> source read backwards (possible only when no oriented rule is used)."""
+    from .proof.build import proof_of_equality
+    from .proof.reconstruct import Limits, ReconstructionFailed
+    from .rules import library
+
+    limits = Limits(seconds=LIMITS_SECONDS, fallback_seconds=1.0)
+    try:
+        return _raw_steps(proof_of_equality(source, target, seg.snap, decls, limits=limits))
+    except ReconstructionFailed as first:
+        try:
+            back = _raw_steps(proof_of_equality(target, source, seg.snap, decls, limits=limits))
+        except ReconstructionFailed:
+            raise first from None
+        lib = library()
+        if any(lib[s.rule].forward_only for s in back):
+            raise first from None
+        return _reversed(back)
+
+
+def prove_equal(lhs: E.Expr, rhs: E.Expr, decls: Mapping[str, Decl], *, either_way: bool = False):
+    """(raw steps, reversed, statistics, why not): steps lhs -> rhs, or with `either_way` and
+    when only that succeeds, rhs -> lhs (`reversed` True).  An oriented rule (=>) may only be
+    applied forward in a proof, so `X*X = X^2` has a proof only as `X^2 = X*X`."""
+    from .proof.reconstruct import ReconstructionFailed
+
+    segments, records, why = search(lhs, rhs, decls)
+    stats: dict[str, Any] = {"stages": records}
+    if segments is None:
+        return None, False, stats, why
+    t0 = time.perf_counter()
+    ways = [False, True] if either_way else [False]
+    failure = None
+    for backwards in ways:
+        steps = []
+        try:
+            for seg in (reversed(segments) if backwards else segments):
+                a, b = (seg.target, seg.source) if backwards else (seg.source, seg.target)
+                steps += _segment_steps(seg, decls, a, b)
+        except ReconstructionFailed as err:
+            failure = failure or err
+            continue
+        stats["reconstruct_seconds"] = round(time.perf_counter() - t0, 4)
+        return steps, backwards, stats, ""
+    stats["reconstruct_seconds"] = round(time.perf_counter() - t0, 4)
+    where = records[-1]["stage"] if records else "no stage"
+    return None, False, stats, f"the two sides meet in the e-graph ({where}), but {failure}"
+
+
+def _kernel_ok(proof) -> tuple[bool, str]:
+    from .proof.checker import check
+
+    report = check(proof)
+    return report.ok, "; ".join(report.errors[:3])
+
+
+def _engine_failure(err: BaseException) -> bool:
+    """egglog reports internal failures as Rust panics (not Exceptions of ours)."""
+    return type(err).__name__ == "PanicException"
+
+
+# --- verify --------------------------------------------------------------------------------------
+def verify(lhs, rhs, vars: Mapping[str, object] | None = None, *, trials: int = 5,
+           seed: int = 0) -> VerifyResult:
+    """Prove or refute `lhs = rhs` (strings, Exprs or SymPy matrix expressions).
+
+    `vars`: declarations {"A": "n x n, symmetric", ...}; undeclared names get default shapes.
+    Raises InputError for malformed input or sides of different shapes.
+    """
+    t0 = time.perf_counter()
+    decls = normalize_decls(vars)
+    le, re_ = _term(lhs, "left side", decls), _term(rhs, "right side", decls)
+    for e, what in ((le, "left side"), (re_, "right side")):
+        _no_differentials(e, what)
+    decls = normalize_decls(decls)
+    typing = _typed_pair(le, re_, decls)
+    stats: dict[str, Any] = {"lhs": str(le), "rhs": str(re_),
+                             "vars": {n: str(d) for n, d in typing.vars.items()}}
+
+    t1 = time.perf_counter()
+    cmp = numeric.compare(le, re_, typing.vars, trials=trials, seed=seed)
+    stats["numeric"] = {"equal": cmp.equal, "max_rel_error": cmp.max_rel_error, "points": cmp.points,
+                        "seconds": round(time.perf_counter() - t1, 4), "details": cmp.details}
+    if cmp.counterexample is not None:
+        stats["reason"] = (f"the two sides differ at a random point (relative error "
+                           f"{cmp.max_rel_error:.3g})")
+        stats["seconds"] = round(time.perf_counter() - t0, 4)
+        return VerifyResult(REFUTED, None, cmp.counterexample, stats)
+
+    result = _prove_claim(le, re_, typing.vars, stats)
+    if result.status == UNKNOWN and not cmp.equal:
+        stats["reason"] += f"; numeric check inconclusive ({cmp.details})"
+    stats["seconds"] = round(time.perf_counter() - t0, 4)
+    return result
+
+
+def _prove_claim(le: E.Expr, re_: E.Expr, decls, stats: dict) -> VerifyResult:
+    from .proof.model import EqualityClaim, make_proof
+
+    try:
+        steps, backwards, pstats, why = prove_equal(le, re_, decls, either_way=True)
+    except BaseException as err:
+        if not _engine_failure(err):
+            raise
+        stats["reason"] = f"the e-graph engine failed: {err}"
+        return VerifyResult(UNKNOWN, None, None, stats)
+    stats.update(pstats)
+    if steps is None:
+        stats["reason"] = why
+        return VerifyResult(UNKNOWN, None, None, stats)
+    # a proof runs from its claim's lhs to its rhs; stated the other way round when only that
+    # way avoids using an oriented rule backward
+    first, last = (re_, le) if backwards else (le, re_)
+    proof = make_proof(EqualityClaim(kind="equality", lhs=str(first), rhs=str(last)), decls, steps,
+                       {"steps": len(steps), "stages": pstats["stages"], "claim_reversed": backwards})
+    ok, errors = _kernel_ok(proof)
+    if not ok:   # a reconstruction bug: never hand out a proof the kernel rejects
+        stats["reason"] = f"the checker rejected the reconstructed proof: {errors}"
+        return VerifyResult(UNKNOWN, None, None, stats)
+    where = pstats["stages"][-1]["stage"] if pstats["stages"] else "the sides are the same term"
+    stats["reason"] = (f"proved in {len(steps)} rule steps ({where})"
+                       + ("; the proof states the claim as rhs = lhs" if backwards else ""))
+    stats["steps"] = len(steps)
+    stats["claim_reversed"] = backwards
+    return VerifyResult(PROVED, proof, None, stats)
+
+
+# --- gradients -----------------------------------------------------------------------------------
+def _lists(v) -> list[list[float]]:
+    return [[float(x) for x in row] for row in np.asarray(v)]
+
+
+def _sym(m: np.ndarray) -> np.ndarray:
+    return (m + m.T) / 2
+
+
+def _fd_gradient(f: E.Expr, wrt: str, env: dict, sizes: dict, symmetric: bool) -> np.ndarray:
+    """∂f/∂wrt by central differences (sym(G), moving along E_ij + E_ji, for a symmetric wrt)."""
+    x0 = env[wrt]
+    h = 1e-6 * max(1.0, float(np.max(np.abs(x0))))
+    g = np.zeros_like(x0, dtype=float)
+    for i in range(x0.shape[0]):
+        for j in range(x0.shape[1]):
+            if symmetric and j < i:
+                continue
+            step = np.zeros_like(x0, dtype=float)
+            step[i, j] = h
+            if symmetric:
+                step[j, i] = h
+            up = numeric.evaluate(f, {**env, wrt: x0 + step}, sizes=sizes)
+            down = numeric.evaluate(f, {**env, wrt: x0 - step}, sizes=sizes)
+            g[i, j] = float((up - down)[0, 0]) / (2 * h)
+            if symmetric and i != j:
+                g[i, j] /= 2
+                g[j, i] = g[i, j]
+    return g
+
+
+def gradient_counterexample(f: E.Expr, wrt: str, claimed: E.Expr, decls, *, tries: int = 12,
+                            seed: int = 0, tol: float = 1e-4) -> GradientCounterexample | None:
+    """A random point (honouring the declarations) where `claimed` differs from finite
+    differences of f by more than `tol` relative to the larger of 1 and the gradients' size."""
+    joint = infer(E.Expr(E.ADD, (f, E.tr(E.mul(E.transpose(claimed), E.sym(wrt))))), decls)
+    symmetric = bool(joint.vars[wrt].props & {"symmetric", "spd"})
+    rng = np.random.default_rng(seed)
+    for _ in range(tries):
+        sizes = numeric.draw_sizes(joint, rng)
+        env = numeric.random_env(joint, rng, sizes)
+        try:
+            fd = _fd_gradient(f, wrt, env, sizes, symmetric)
+            gc = numeric.evaluate(claimed, env, sizes=sizes)
+        except numeric.OutOfDomain:
+            continue
+        if gc.shape != fd.shape:
+            continue
+        if symmetric:
+            gc = _sym(gc)
+        diff = fd - gc
+        scale = max(1.0, float(np.max(np.abs(fd))), float(np.max(np.abs(gc))))
+        if float(np.max(np.abs(diff))) / scale > tol:
+            note = ("lhs_value: central finite differences of f; rhs_value: the claimed gradient"
+                    + ("; both as sym(G) = (G+G')/2, since the variable is symmetric" if symmetric else ""))
+            return GradientCounterexample({k: _lists(v) for k, v in env.items()}, _lists(fd), _lists(gc),
+                                          _lists(diff), dict(sizes), {}, wrt, note)
+    return None
+
+
+def verify_gradient(f, wrt: str, claimed, vars: Mapping[str, object] | None = None, *,
+                    trials: int = 3, seed: int = 0) -> VerifyResult:
+    """Prove or refute ∂f/∂wrt = claimed.
+
+    Refuted: the claim fails the finite-difference check (`numeric.check_gradient`), with a
+    point where it differs.  Proved: the derivation's proof (d(f) = tr(Gd'*dX)) followed by the
+    steps turning the derived Gd into the claimed G inside tr(G'*dX): one proof whose claim's
+    gradient is the claimed one.
+    """
+    from .pipeline import prepare
+
+    t0 = time.perf_counter()
+    decls = normalize_decls(vars)
+    fe, ce = _term(f, "function", decls), _term(claimed, "claimed gradient", decls)
+    _no_differentials(ce, "claimed gradient")
+    wrt = wrt if isinstance(wrt, str) else str(wrt)   # a SymPy symbol names the variable too
+    fe, typing = prepare(fe, wrt, decls)
+    extra = ce.symbols() - fe.symbols()
+    if extra:
+        raise InputError(f"the claimed gradient uses names that are not in f: {', '.join(sorted(extra))}")
+    try:
+        ctyping = infer(ce, typing.vars)
+    except ShapeError as err:
+        raise ShapeError(f"the claimed gradient {ce} does not type: {err}") from None
+    want = typing.vars[wrt].shape
+    got = ctyping.shape()
+    try:
+        infer(E.Expr(E.SUB, (ce, E.sym(wrt))), typing.vars)
+    except ShapeError:
+        raise ShapeError(f"the claimed gradient is {got}, but {wrt} is {want}: a gradient has "
+                         f"the shape of its variable") from None
+    stats: dict[str, Any] = {"f": str(fe), "wrt": wrt, "claimed": str(ce),
+                             "vars": {n: str(d) for n, d in typing.vars.items()}}
+
+    t1 = time.perf_counter()
+    check = numeric.check_gradient(fe, wrt, ce, typing.vars, trials=trials, seed=seed)
+    stats["numeric"] = {"ok": check.ok, "max_rel_error": check.max_rel_error, "points": check.points,
+                        "seconds": round(time.perf_counter() - t1, 4), "details": check.details}
+    conclusive = check.points >= trials
+    if not check.ok and conclusive:
+        cx = gradient_counterexample(fe, wrt, ce, typing.vars, seed=seed)
+        stats["reason"] = (f"the claimed gradient fails the finite-difference check (relative error "
+                           f"{check.max_rel_error:.3g})")
+        stats["seconds"] = round(time.perf_counter() - t0, 4)
+        return VerifyResult(REFUTED, None, cx, stats)
+
+    result = _prove_gradient(fe, wrt, ce, typing, stats)
+    if result.status == UNKNOWN and not conclusive:
+        stats["reason"] += f"; numeric check inconclusive ({check.details})"
+    stats["seconds"] = round(time.perf_counter() - t0, 4)
+    return result
+
+
+def _prove_gradient(fe, wrt, ce, typing, stats) -> VerifyResult:
+    from .pipeline import canonical, derive
+    from .proof.build import proof_of_derivation
+    from .proof.model import GradientClaim, make_proof
+    from .proof.reconstruct import RawStep, ReconstructionFailed
+
+    try:
+        d = derive(fe, wrt, typing.vars)
+        derivation = proof_of_derivation(d)
+        stats["derived"] = str(d.gradient)
+        steps, _, pstats, why = prove_equal(d.gradient, ce, d.vars)
+    except UnknownResult as err:
+        stats["reason"] = f"no derivation: {err}"
+        return VerifyResult(UNKNOWN, None, None, stats)
+    except ReconstructionFailed as err:
+        stats["reason"] = f"the derivation has no proof: {err.reason}"
+        return VerifyResult(UNKNOWN, None, None, stats)
+    except BaseException as err:
+        if not _engine_failure(err):
+            raise
+        stats["reason"] = f"the e-graph engine failed: {err}"
+        return VerifyResult(UNKNOWN, None, None, stats)
+    stats.update(pstats)
+    if steps is None:
+        stats["reason"] = f"the derived gradient {d.gradient} was not shown equal to the claim: {why}"
+        return VerifyResult(UNKNOWN, None, None, stats)
+    # the equality steps G -> G', lifted to tr(G'*dX): G sits at path (0, 0, 0) there
+    lifted = [RawStep(s.rule, s.direction, (0, 0, 0) + tuple(s.path), s.subst,
+                      canonical(s.before, wrt), canonical(s.after, wrt)) for s in steps]
+    claim = GradientClaim(kind="gradient", f=str(d.f), wrt=wrt, gradient=str(ce),
+                          differential=str(canonical(ce, wrt)))
+    all_steps = _raw_steps(derivation) + lifted
+    proof = make_proof(claim, d.vars, all_steps,
+                       {"steps": len(all_steps), "derivation_steps": len(derivation.steps),
+                        "equality_steps": len(lifted), "derived": str(d.gradient),
+                        "stages": pstats["stages"]})
+    ok, errors = _kernel_ok(proof)
+    if not ok:
+        stats["reason"] = f"the checker rejected the assembled proof: {errors}"
+        return VerifyResult(UNKNOWN, None, None, stats)
+    stats["steps"] = len(all_steps)
+    stats["reason"] = (f"derived {d.gradient}" + ("" if not lifted else f", shown equal to the claim in "
+                                                  f"{len(lifted)} steps") + f"; {len(all_steps)} rule steps")
+    return VerifyResult(PROVED, proof, None, stats)
+
+
+__all__ = ["verify", "verify_gradient", "VerifyResult", "GradientCounterexample", "prove_equal",
+           "gradient_counterexample", "PROVED", "REFUTED", "UNKNOWN"]
