@@ -1,11 +1,14 @@
-"""Regenerate `proofs/gradients/<id>.json`: one checked proof per entry of the gradient catalogue.
+"""Regenerate `proofs/<kind>/<id>.json`: one checked proof per entry of the catalogue.
 
-    python -m rewrite.proof.generate              # every entry of tests/data/gradients.json
+    python -m rewrite.proof.generate              # every entry of both catalogues
     python -m rewrite.proof.generate ID [ID ...]  # only these entries
     python -m rewrite.proof.generate --jobs 4     # in parallel processes
 
-Each entry is derived (`rewrite.pipeline.derive`), its proof reconstructed
-(`build.proof_of_derivation`) and replayed by the checker; only accepted proofs are written.
+The catalogue is `tests/data/gradients.json` (kind `gradients`: each entry is derived with
+`rewrite.pipeline.derive` and its proof reconstructed with `build.proof_of_derivation`) and the
+true identities of `tests/data/identities.json` (kind `identities`: each is proved with
+`rewrite.verification.verify`).  Every proof is replayed by the checker; only accepted ones are
+written.
 Timings are left out of the files' stats so that regenerating on another machine gives the same
 files (the benchmark `tests/bench/bench_proofs.py` measures them).  Files of entries that are
 no longer in the catalogue are removed.  Exit status 1 if any entry has no accepted proof.
@@ -19,12 +22,17 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-CATALOGUE = ROOT / "tests" / "data" / "gradients.json"
-OUT = ROOT / "proofs" / "gradients"
+DATA = ROOT / "tests" / "data"
+OUT = ROOT / "proofs"
+# kind -> (catalogue file, list of entries in it)
+KINDS = {"gradients": ("gradients.json", "entries"), "identities": ("identities.json", "identities")}
 
 
-def catalogue(path: Path = CATALOGUE) -> list[dict]:
-    return json.loads(path.read_text(encoding="utf-8"))["entries"]
+def catalogue(kind: str = "gradients") -> list[dict]:
+    """The entries of one kind, each tagged with its kind."""
+    file, key = KINDS[kind]
+    entries = json.loads((DATA / file).read_text(encoding="utf-8"))[key]
+    return [{**e, "kind": kind} for e in entries]
 
 
 def _without_timings(stats):
@@ -38,14 +46,22 @@ def _without_timings(stats):
 
 def proof_for(entry: dict):
     """(Proof, None) or (None, why): the checked proof of one catalogue entry."""
-    from ..pipeline import derive
     from ..errors import RewriteError
-    from .build import proof_of_derivation
     from .checker import check
 
     try:
-        d = derive(entry["f"], entry["wrt"], entry.get("vars") or {})
-        proof = proof_of_derivation(d)
+        if entry.get("kind", "gradients") == "gradients":
+            from ..pipeline import derive
+            from .build import proof_of_derivation
+
+            proof = proof_of_derivation(derive(entry["f"], entry["wrt"], entry.get("vars") or {}))
+        else:
+            from ..verification import verify
+
+            result = verify(entry["lhs"], entry["rhs"], entry.get("vars") or {})
+            if result.status != "proved":
+                return None, f"{result.status}: {result.stats.get('reason', '')}"
+            proof = result.proof
     except RewriteError as err:
         return None, f"{type(err).__name__}: {err}"
     report = check(proof)
@@ -56,24 +72,26 @@ def proof_for(entry: dict):
     return proof, None
 
 
-def _job(entry: dict) -> tuple[str, str | None, str | None]:
+def _job(entry: dict) -> tuple[str, str, str | None, str | None]:
     proof, why = proof_for(entry)
-    return entry["id"], proof.to_json(indent=1) + "\n" if proof else None, why
+    return entry["kind"], entry["id"], proof.to_json(indent=1) + "\n" if proof else None, why
 
 
 def generate(ids: list[str] | None = None, jobs: int = 1, out: Path = OUT) -> dict[str, str]:
-    """Write the proof files; the failures, id -> reason."""
-    entries = catalogue()
+    """Write the proof files; the failures, "kind/id" -> reason."""
+    entries = [e for kind in KINDS for e in catalogue(kind)]
     known = {e["id"] for e in entries}
     unknown = sorted(set(ids or ()) - known)
     if unknown:
         raise SystemExit(f"generate: error: not in the catalogue: {', '.join(unknown)}")
     todo = [e for e in entries if not ids or e["id"] in ids]
-    out.mkdir(parents=True, exist_ok=True)
-    if not ids:   # a full run: drop proofs of entries that left the catalogue
-        for stale in out.glob("*.json"):
-            if stale.stem not in known:
-                stale.unlink()
+    for kind in KINDS:
+        (out / kind).mkdir(parents=True, exist_ok=True)
+        if not ids:   # a full run: drop proofs of entries that left the catalogue
+            ids_of_kind = {e["id"] for e in entries if e["kind"] == kind}
+            for stale in (out / kind).glob("*.json"):
+                if stale.stem not in ids_of_kind:
+                    stale.unlink()
     failures: dict[str, str] = {}
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
@@ -81,12 +99,12 @@ def generate(ids: list[str] | None = None, jobs: int = 1, out: Path = OUT) -> di
             results = list(results)
     else:
         results = map(_job, todo)
-    for entry_id, text, why in results:
-        target = out / f"{entry_id}.json"
+    for kind, entry_id, text, why in results:
+        target = out / kind / f"{entry_id}.json"
         if text is None:
-            failures[entry_id] = why
+            failures[f"{kind}/{entry_id}"] = why
             target.unlink(missing_ok=True)   # never leave a proof of an older derivation
-            print(f"FAILED {entry_id}: {why}", file=sys.stderr)
+            print(f"FAILED {kind}/{entry_id}: {why}", file=sys.stderr)
         else:
             target.write_text(text, encoding="utf-8")
             print(f"wrote {target.relative_to(ROOT)}")

@@ -1,0 +1,61 @@
+"""Every proof file in `proofs/` is accepted by the checker, and every catalogue entry has one.
+
+The files are written by `python -m rewrite.proof.generate` (see proofs/README.md); this test
+only replays them, so it needs neither egglog nor the engine.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rewrite.proof.checker import check
+from rewrite.proof.model import Proof
+from rewrite.shapes import parse_decl_body
+from rewrite.syntax import parse
+
+ROOT = Path(__file__).resolve().parent.parent
+PROOFS = ROOT / "proofs"
+ENTRIES = json.loads((ROOT / "tests" / "data" / "gradients.json").read_text())["entries"]
+IDENTITIES = json.loads((ROOT / "tests" / "data" / "identities.json").read_text())["identities"]
+FILES = sorted(p for p in PROOFS.rglob("*.json") if "schema" not in p.relative_to(PROOFS).parts)
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(PROOFS)) for p in FILES])
+def test_proof_file_is_accepted(path):
+    report = check(path.read_text(encoding="utf-8"))
+    assert report.ok, f"{path.relative_to(ROOT)}: " + "; ".join(report.errors[:5])
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e["id"] for e in ENTRIES])
+def test_catalogue_entry_has_a_current_proof(entry):
+    path = PROOFS / "gradients" / f"{entry['id']}.json"
+    assert path.exists(), f"no proof file for {entry['id']}: run python -m rewrite.proof.generate"
+    proof = Proof.from_json(path.read_text(encoding="utf-8"))
+    claim = proof.claim
+    assert claim.kind == "gradient"
+    # stale if the entry changed since the proof was generated
+    assert parse(claim.f) == parse(entry["f"]), f"{path.name} proves a gradient of {claim.f}"
+    assert claim.wrt == entry["wrt"]
+    for name, body in (entry.get("vars") or {}).items():
+        assert name in proof.vars, f"{path.name} does not declare {name}"
+        want, got = parse_decl_body(body, name), parse_decl_body(proof.vars[name], name)
+        assert (got.shape, got.props) == (want.shape, want.props), f"{name}: {got} is not {body}"
+
+
+@pytest.mark.parametrize("entry", IDENTITIES, ids=[e["id"] for e in IDENTITIES])
+def test_identity_has_a_current_proof(entry):
+    path = PROOFS / "identities" / f"{entry['id']}.json"
+    assert path.exists(), f"no proof file for {entry['id']}: run python -m rewrite.proof.generate"
+    claim = Proof.from_json(path.read_text(encoding="utf-8")).claim
+    assert claim.kind == "equality"
+    # a proof may run from either side to the other
+    assert {parse(claim.lhs), parse(claim.rhs)} == {parse(entry["lhs"]), parse(entry["rhs"])}
+
+
+@pytest.mark.parametrize("kind, entries", [("gradients", ENTRIES), ("identities", IDENTITIES)])
+def test_no_proof_without_a_catalogue_entry(kind, entries):
+    ids = {e["id"] for e in entries}
+    orphans = sorted(p.stem for p in (PROOFS / kind).glob("*.json") if p.stem not in ids)
+    assert not orphans, f"proof files of entries not in the catalogue: {orphans}"
