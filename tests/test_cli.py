@@ -206,6 +206,7 @@ def _fake_verifier(monkeypatch, status: str, counterexample=None):
     module.verify = verdict
     module.verify_gradient = verdict
     monkeypatch.setitem(sys.modules, "rewrite.verification", module)
+    monkeypatch.setattr(rewrite, "verification", module, raising=False)
     return calls
 
 
