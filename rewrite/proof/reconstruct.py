@@ -32,6 +32,7 @@ from ..rules import EVAL, Rule, evaluate_constant, instantiate, library, match
 from ..shapes import Decl, Shape, infer
 
 DIRECTIONS = ("forward", "backward")
+LITERAL_PREDS = ("num", "int2", "notone")   # conditions the kernel decides on the term's form
 
 
 class ReconstructionFailed(RewriteError):
@@ -367,6 +368,24 @@ class Reconstructor:
                 return False
         return True
 
+    def _literal_needs(self, side: Side, subst: Mapping[str, int]) -> tuple | None:
+        """Needs making each variable a `num(...)`-like condition speaks of a number literal.
+
+        egglog checks `num(a)` on the class (`(= a (Num q))`), but the kernel checks it on the
+        concrete term, which may be another member of the class (`(-1/3)'` for `-1/3`): the
+        subterm must first be driven to the class's number e-node.  None: no such e-node."""
+        extra = []
+        occurrences = dict(side.occurrences)
+        for cond in side.rule.conditions:
+            if cond.pred not in LITERAL_PREDS or cond.var not in occurrences:
+                continue
+            c = subst[cond.var]
+            node = next((n for n in self.members(c) if n.op == E.NUM), None)
+            if node is None:
+                return None
+            extra.append((occurrences[cond.var][0], c, node))
+        return tuple(extra)
+
     def edges(self, c: int) -> dict[ENode | None, list[Edge]]:
         """The rule edges of class `c`, by source e-node (None: from any member)."""
         idx = self._edges.get(c)
@@ -391,6 +410,11 @@ class Reconstructor:
                   ) -> Iterator[Edge]:
         if not self._plausible(side, subst):
             return
+        extra = self._literal_needs(side, subst)
+        if extra is None:
+            return
+        matched = need
+        need = need + extra
         built = side.built
         if built.op == E.SYM:
             if subst.get(built.name) == c:
@@ -399,15 +423,54 @@ class Reconstructor:
         if built.symbols() <= subst.keys():   # everything bound: look the built side up
             for dst in self.built_nodes(built, subst, c):
                 self.tick()
-                if dst != n:
+                if dst != n or self._changes_below(side, matched, subst, dst, ()):
                     yield Edge(side, n, dst, need, tuple(subst.items()))
             return
         for bind, dneed in self.ematch(built, c, subst, (), ()):
             self.tick()
             dst = dneed[0][2]
-            if dst == n or not self._plausible(side, bind):
+            if (dst == n and not self._changes_below(side, matched, bind, dst, dneed[1:])) \
+                    or not self._plausible(side, bind):
                 continue
             yield Edge(side, n, dst, need, tuple(bind.items()))
+
+    def _changes_below(self, side: Side, matched: tuple, bind: Mapping[str, int], dst: ENode,
+                       built_need: tuple) -> bool:
+        """Does a rule application that keeps the top e-node change anything below it?
+
+        In `tr(A'*(B.*C)) = tr((A.*B)'*C)` on a scalar class both traces can be the one e-node
+        `tr(c)` while the products inside are different members of `c`: such an edge is the
+        only link between those members, so it must be kept.  It is dropped only when both
+        sides put the same e-nodes and the same classes at the same positions (`A + B = B + A`
+        with A and B in one class)."""
+        def layout(pattern: E.Expr, nodes: Mapping[E.Path, ENode]) -> dict | None:
+            out: dict[E.Path, object] = {}
+            for path, q in pattern.walk():
+                if not path:
+                    continue
+                if q.op == E.SYM:
+                    out[path] = ("class", bind.get(q.name))
+                elif path in nodes:
+                    out[path] = nodes[path]
+            return out
+
+        before = layout(side.pattern, {path: node for path, _, node in matched})
+        if built_need:
+            after_nodes = {path: node for path, _, node in built_need}
+        else:   # find the built side's e-nodes top-down from `dst`
+            after_nodes = {}
+            stack = [((), side.built, dst)]
+            while stack:
+                path, p, node = stack.pop()
+                for i, (q, ch) in enumerate(zip(p.args, node.children)):
+                    if q.op == E.SYM:
+                        continue
+                    found = self._built_node_at(q, dict(bind), ch)
+                    if found is None:
+                        return True   # not known: keep the edge, `take` will decide
+                    after_nodes[path + (i,)] = found
+                    stack.append((path + (i,), q, found))
+        return before != layout(side.built, after_nodes)
 
     def built_nodes(self, p: E.Expr, subst: Mapping[str, int], c: int) -> list[ENode]:
         """Members of class `c` that are the pattern `p` (not a bare variable) under `subst`,
