@@ -107,4 +107,4 @@ BUDGETS = {
 # TIDY_ROUND_NODES is redone with fewer iterations: proofs of larger ones are hard to rebuild.
 TIDY_ROUNDS = 8
 TIDY_ITERATIONS = (8, 4, 2, 1)
-TIDY_ROUND_NODES = 800
+TIDY_ROUND_NODES = 2000

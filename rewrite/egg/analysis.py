@@ -127,9 +127,9 @@ def _free_of(rel: str, leaves: list[str]) -> list[str]:
 _CONSTANT_LEAVES = ["(Num q)", "(Ident n)", "(Zero r c)", "(Ones r c)"]
 
 
-def const_rules(wrt: str | None) -> list[str]:
-    """`const`: some member is free of the variable and of differentials."""
-    sym = "(Sym n)" if wrt is None else f'(Sym n)) (!= n "{wrt}"'
+def const_rules(has_wrt: bool) -> list[str]:
+    """`const`: some member is free of the variable (`wrt-name`) and of differentials."""
+    sym = "(Sym n)) (= wrt (wrt-name)) (!= n wrt" if has_wrt else "(Sym n)"
     return _free_of("const", _CONSTANT_LEAVES + [sym])
 
 
@@ -153,7 +153,7 @@ PROPERTIES = ("symmetric", "spd", "invertible", "diagonal", "positive")
 RELATIONS = PROPERTIES + ("nonscalar", "hasd", "const", "dfree")
 
 
-def program(wrt: str | None, relations: set[str] | frozenset[str] = frozenset(PROPERTIES)) -> str:
+def program(has_wrt: bool, relations: set[str] | frozenset[str] = frozenset(PROPERTIES)) -> str:
     """The analysis rules, with the relations in `relations` (others are declared but empty)."""
     parts = [f"(ruleset {RULESET})"] + shape_rules()
     if relations & set(PROPERTIES):
@@ -163,7 +163,7 @@ def program(wrt: str | None, relations: set[str] | frozenset[str] = frozenset(PR
     if "hasd" in relations:
         parts += hasd_rules()
     if "const" in relations:
-        parts += const_rules(wrt)
+        parts += const_rules(has_wrt)
     if "dfree" in relations:
         parts += dfree_rules()
     return "\n".join(parts)

@@ -61,8 +61,8 @@ class _Dims:
 
 
 class _Compiler:
-    def __init__(self, rule: Rule, use: RuleUse, wrt: str | None):
-        self.rule, self.use, self.wrt = rule, use, wrt
+    def __init__(self, rule: Rule, use: RuleUse, has_wrt: bool):
+        self.rule, self.use, self.has_wrt = rule, use, has_wrt
         self.src, self.dst = rule.sides(use.direction)
         self.facts: list[str] = []
         self.dims = _Dims()
@@ -113,13 +113,13 @@ class _Compiler:
                 out.append(f"(!= {q} {rational(1)})")
             return out
         if pred == "dx":
-            return [f'(= {v} (D (Sym "{self.wrt}")))']
+            return ["(= wrt (wrt-name))", f"(= {v} (D (Sym wrt)))"]
         if pred == "root":   # the variable, or with no variable the whole match, is the root term
             return [f"(is-root {v if name else 'e'})"]
         if pred == "left-in-tr":   # v is L in some tr(L*M)
             return [f"(= demand (FTr (Mul {v} demand_rest)))"]
         if pred == "left-of-dx":   # v is L in some tr(L*dX): the demand for the canonical form
-            return [f'(= demand (FTr (Mul {v} (D (Sym "{self.wrt}")))))']
+            return ["(= wrt (wrt-name))", f"(= demand (FTr (Mul {v} (D (Sym wrt)))))"]
         raise ValueError(f"unknown predicate {pred!r}")
 
     def condition_facts(self) -> list[str]:
@@ -274,7 +274,8 @@ class _Compiler:
         return out
 
 
-def compile_use(rule: Rule, use: RuleUse, wrt: str | None, ruleset: str) -> list[str]:
+def compile_use(rule: Rule, use: RuleUse, has_wrt: bool, ruleset: str) -> list[str]:
+    """egglog rules for one use of `rule`; `has_wrt`: runs name a variable (`wrt-name`)."""
     if use.direction == "backward" and not rule.reversible:
         raise ValueError(f"rule {rule.name} cannot be used backward (its right side loses information)")
-    return _Compiler(rule, use, wrt).compile(ruleset)
+    return _Compiler(rule, use, has_wrt).compile(ruleset)

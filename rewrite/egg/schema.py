@@ -31,7 +31,9 @@ def declarations() -> str:
         lines.append(f"(constructor {ctor} (M M) M)")
     for ctor in UNARY.values():
         lines.append(f"(constructor {ctor} (M) M)")
-    lines += ["(function rows (M) String :merge old)", "(function cols (M) String :merge old)"]
+    lines += ["(function rows (M) String :merge old)", "(function cols (M) String :merge old)",
+              # the name of the variable of a derivation, set per run: programs do not depend on it
+              "(function wrt-name () String :merge old)"]
     for rel in ("symmetric", "spd", "invertible", "diagonal", "positive", "const", "hasd", "dfree",
                 "nonscalar", "is-root"):
         lines.append(f"(relation {rel} (M))")

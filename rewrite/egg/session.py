@@ -42,7 +42,7 @@ class RunStats:
 
 
 class _Program:
-    """An e-graph holding the declarations and compiled rules of one stage, for one `wrt`.
+    """An e-graph holding the declarations and compiled rules of one stage.
 
     Declaring ~300 rules costs ~50 ms; a derivation runs 5-10 stages, and a catalogue repeats the
     same stages for the same variable names.  So programs are cached per thread (an egglog EGraph
@@ -50,15 +50,15 @@ class _Program:
     e-graph to its state before the run in about a millisecond.
     """
 
-    def __init__(self, uses: Sequence[RuleUse], wrt: str | None, relations: frozenset[str]):
+    def __init__(self, uses: Sequence[RuleUse], has_wrt: bool, relations: frozenset[str]):
         self.eg = bindings.EGraph()
         lib = library()
         rules = []
         for use in dict.fromkeys(uses):   # a use listed twice is compiled once
-            rules += compile_use(lib[use.rule], use, wrt, MAIN)
+            rules += compile_use(lib[use.rule], use, has_wrt, MAIN)
         needed = set(relations) | {name for name in analysis.RELATIONS
                                    if any(f"({name} " in text for text in rules)}
-        texts = [schema.declarations(), analysis.program(wrt, needed), f"(ruleset {MAIN})"] + rules
+        texts = [schema.declarations(), analysis.program(has_wrt, needed), f"(ruleset {MAIN})"] + rules
         # one command at a time: egglog handles a long program in a single call much slower
         for command in self.eg.parse_program("\n".join(texts)):
             self.eg.run_program(command)
@@ -69,12 +69,12 @@ _CACHE = threading.local()
 _CACHE_SIZE = 48
 
 
-def _program(uses: Sequence[RuleUse], wrt: str | None, relations: frozenset[str]) -> _Program:
+def _program(uses: Sequence[RuleUse], has_wrt: bool, relations: frozenset[str]) -> _Program:
     cache: OrderedDict = getattr(_CACHE, "programs", None)
     if cache is None:
         cache = _CACHE.programs = OrderedDict()
-    key = (tuple(uses), wrt, relations)
-    program = cache.pop(key, None) or _Program(uses, wrt, relations)
+    key = (tuple(uses), has_wrt, relations)
+    program = cache.pop(key, None) or _Program(uses, has_wrt, relations)
     cache[key] = program
     while len(cache) > _CACHE_SIZE:
         cache.popitem(last=False)
@@ -94,7 +94,7 @@ class Session:
     def __init__(self, uses: Sequence[RuleUse], wrt: str | None, var_decls: Mapping[str, Decl],
                  relations: Sequence[str] = ()):
         """`relations`: analysis relations needed beyond those the rules' conditions use."""
-        self.program = _program(uses, wrt, frozenset(relations))
+        self.program = _program(uses, wrt is not None, frozenset(relations))
         if self.program.active is not None:   # a session left open: undo it before reuse
             self.program.active.close()
         self.program.active = self
@@ -104,7 +104,10 @@ class Session:
         self.open = True
         shapes = {n: (d.shape.rows, d.shape.cols) for n, d in var_decls.items()}
         try:
-            for command in self.eg.parse_program("\n".join(analysis.symbol_facts(shapes, var_decls))):
+            facts = analysis.symbol_facts(shapes, var_decls)
+            if wrt is not None:
+                facts.append(f'(set (wrt-name) "{wrt}")')
+            for command in self.eg.parse_program("\n".join(facts)):
                 self.eg.run_program(command)
         except BaseException:
             self.close(failed=True)
