@@ -276,6 +276,11 @@ def verify(lhs, rhs, vars: Mapping[str, object] | None = None, *, trials: int = 
     return result
 
 
+def _unknown(stats: dict, reason: str) -> "VerifyResult":
+    stats["reason"] = reason
+    return VerifyResult(UNKNOWN, None, None, stats)
+
+
 def _prove_claim(le: E.Expr, re_: E.Expr, decls, stats: dict) -> VerifyResult:
     from .proof.model import EqualityClaim, make_proof
 
@@ -284,12 +289,10 @@ def _prove_claim(le: E.Expr, re_: E.Expr, decls, stats: dict) -> VerifyResult:
     except BaseException as err:
         if not _engine_failure(err):
             raise
-        stats["reason"] = f"the e-graph engine failed: {err}"
-        return VerifyResult(UNKNOWN, None, None, stats)
+        return _unknown(stats, f"the e-graph engine failed: {err}")
     stats.update(pstats)
     if steps is None:
-        stats["reason"] = why
-        return VerifyResult(UNKNOWN, None, None, stats)
+        return _unknown(stats, why)
     # a proof runs from its claim's lhs to its rhs; stated the other way round when only that
     # way avoids using an oriented rule backward
     first, last = (re_, le) if backwards else (le, re_)
@@ -297,8 +300,7 @@ def _prove_claim(le: E.Expr, re_: E.Expr, decls, stats: dict) -> VerifyResult:
                        {"steps": len(steps), "stages": pstats["stages"], "claim_reversed": backwards})
     ok, errors = _kernel_ok(proof)
     if not ok:   # a reconstruction bug: never hand out a proof the kernel rejects
-        stats["reason"] = f"the checker rejected the reconstructed proof: {errors}"
-        return VerifyResult(UNKNOWN, None, None, stats)
+        return _unknown(stats, f"the checker rejected the reconstructed proof: {errors}")
     where = pstats["stages"][-1]["stage"] if pstats["stages"] else "the sides are the same term"
     stats["reason"] = (f"proved in {len(steps)} rule steps ({where})"
                        + ("; the proof states the claim as rhs = lhs" if backwards else ""))
@@ -432,20 +434,16 @@ def _prove_gradient(fe, wrt, ce, typing, stats) -> VerifyResult:
         stats["derived"] = str(d.gradient)
         steps, _, pstats, why = prove_equal(d.gradient, ce, d.vars)
     except UnknownResult as err:
-        stats["reason"] = f"no derivation: {err}"
-        return VerifyResult(UNKNOWN, None, None, stats)
+        return _unknown(stats, f"no derivation: {err}")
     except ReconstructionFailed as err:
-        stats["reason"] = f"the derivation has no proof: {err.reason}"
-        return VerifyResult(UNKNOWN, None, None, stats)
+        return _unknown(stats, f"the derivation has no proof: {err.reason}")
     except BaseException as err:
         if not _engine_failure(err):
             raise
-        stats["reason"] = f"the e-graph engine failed: {err}"
-        return VerifyResult(UNKNOWN, None, None, stats)
+        return _unknown(stats, f"the e-graph engine failed: {err}")
     stats.update(pstats)
     if steps is None:
-        stats["reason"] = f"the derived gradient {d.gradient} was not shown equal to the claim: {why}"
-        return VerifyResult(UNKNOWN, None, None, stats)
+        return _unknown(stats, f"the derived gradient {d.gradient} was not shown equal to the claim: {why}")
     # the equality steps G -> G', lifted to tr(G'*dX): G sits at path (0, 0, 0) there
     lifted = [RawStep(s.rule, s.direction, (0, 0, 0) + tuple(s.path), s.subst,
                       canonical(s.before, wrt), canonical(s.after, wrt)) for s in steps]
@@ -458,8 +456,7 @@ def _prove_gradient(fe, wrt, ce, typing, stats) -> VerifyResult:
                         "stages": pstats["stages"]})
     ok, errors = _kernel_ok(proof)
     if not ok:
-        stats["reason"] = f"the checker rejected the assembled proof: {errors}"
-        return VerifyResult(UNKNOWN, None, None, stats)
+        return _unknown(stats, f"the checker rejected the assembled proof: {errors}")
     stats["steps"] = len(all_steps)
     stats["reason"] = (f"derived {d.gradient}" + ("" if not lifted else f", shown equal to the claim in "
                                                   f"{len(lifted)} steps") + f"; {len(all_steps)} rule steps")
