@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from rewrite.proof.checker import check
-from rewrite.proof.model import Proof
+from rewrite.proof.model import SCHEMA_PATH, Proof
 from rewrite.shapes import parse_decl_body
 from rewrite.syntax import parse
 
@@ -22,9 +23,14 @@ IDENTITIES = json.loads((ROOT / "tests" / "data" / "identities.json").read_text(
 FILES = sorted(p for p in PROOFS.rglob("*.json") if "schema" not in p.relative_to(PROOFS).parts)
 
 
+SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(PROOFS)) for p in FILES])
 def test_proof_file_is_accepted(path):
-    report = check(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    jsonschema.validate(json.loads(text), SCHEMA)   # the published schema describes every proof
+    report = check(text)
     assert report.ok, f"{path.relative_to(ROOT)}: " + "; ".join(report.errors[:5])
 
 
