@@ -351,12 +351,12 @@ def random_matrix(rows: int, cols: int, props: frozenset[str] | set[str], rng: n
         return m @ m.T / n + np.eye(n)
     if "symmetric" in props and "invertible" in props:
         if pos:
-            return _well_conditioned(lambda: _symmetrize(rng.uniform(0.5, 2.0, (n, n))))
+            return _well_conditioned(lambda: symmetrize(rng.uniform(0.5, 2.0, (n, n))))
         q = _orthogonal(n, rng)
-        return _symmetrize(q @ np.diag(sizes_of(n)) @ q.T)
+        return symmetrize(q @ np.diag(sizes_of(n)) @ q.T)
     if "symmetric" in props:
         m = rng.uniform(0.5, 2.0, (n, n)) if pos else rng.standard_normal((n, n))
-        return _symmetrize(m)
+        return symmetrize(m)
     if "invertible" in props:
         if pos:
             return _well_conditioned(lambda: rng.uniform(0.5, 2.0, (n, n)))
@@ -366,7 +366,7 @@ def random_matrix(rows: int, cols: int, props: frozenset[str] | set[str], rng: n
     return rng.standard_normal((rows, cols))
 
 
-def _symmetrize(m: Value) -> Value:
+def symmetrize(m: Value) -> Value:
     return (m + m.T) / 2
 
 
@@ -457,6 +457,26 @@ def _directions(decl: Decl, shape: tuple[int, int]) -> list[Value]:
     return out
 
 
+def fd_gradient(f: E.Expr | str, wrt: str, env: Mapping[str, object], *,
+                sizes: Mapping[str, int] | None = None, symmetric: bool = False) -> Value:
+    """∂f/∂wrt at the point `env`, entry by entry, by the same Richardson-extrapolated central
+    differences as `check_gradient`; for a symmetric `wrt` (moving along E_ij + E_ji) sym(G)."""
+    fe = _as_expr(f)
+    values = {name: _as_array(name, v) for name, v in env.items()}
+    typing = _typing_from_env(fe, values, None)
+    x0 = values[wrt]
+    g = np.zeros(x0.shape)
+    for direction in _directions(Decl(Shape(*x0.shape), frozenset({"symmetric"} if symmetric else ())),
+                                 x0.shape):
+        def at(t: float, direction=direction) -> Value:
+            return evaluate(fe, {**values, wrt: x0 + t * direction}, typing=typing, sizes=sizes)
+
+        slope = float(_derivative(at, [x0 * (direction != 0)], [direction], (1, 1))[0, 0])
+        # along E_ij + E_ji the slope is G_ij + G_ji: each of the two entries of sym(G) is half
+        g += slope * direction / direction.sum()
+    return g
+
+
 def check_gradient(f: E.Expr | str, wrt: str, gradient: E.Expr | str, vars=None, trials: int = 3,
                    seed: int = 0, tol: float = GRADIENT_TOL) -> GradientCheck:
     """Does `gradient` (shaped like `wrt`) agree with finite differences of the scalar `f`?
@@ -522,7 +542,7 @@ def check_gradient(f: E.Expr | str, wrt: str, gradient: E.Expr | str, vars=None,
 
 
 # --- identities ---------------------------------------------------------------------------------
-def _as_lists(v: Value) -> list[list[float]]:
+def as_lists(v: Value) -> list[list[float]]:
     return [[float(x) for x in row] for row in np.asarray(v)]
 
 
@@ -581,9 +601,9 @@ def compare(lhs: E.Expr | str, rhs: E.Expr | str, vars=None, trials: int = 5, se
         worst = max(worst, rel)
         tol = COMPARE_TOL_FD if (lfd or rfd) else COMPARE_TOL
         if rel > tol and example is None:
-            example = Counterexample({k: _as_lists(v) for k, v in env.items()}, _as_lists(lv),
-                                     _as_lists(rv), _as_lists(diff), dict(sizes),
-                                     {k: _as_lists(v) for k, v in (diffs or {}).items()})
+            example = Counterexample({k: as_lists(v) for k, v in env.items()}, as_lists(lv),
+                                     as_lists(rv), as_lists(diff), dict(sizes),
+                                     {k: as_lists(v) for k, v in (diffs or {}).items()})
             break
         if done == trials:
             break

@@ -310,36 +310,6 @@ def _prove_claim(le: E.Expr, re_: E.Expr, decls, stats: dict) -> VerifyResult:
 
 
 # --- gradients -----------------------------------------------------------------------------------
-def _lists(v) -> list[list[float]]:
-    return [[float(x) for x in row] for row in np.asarray(v)]
-
-
-def _sym(m: np.ndarray) -> np.ndarray:
-    return (m + m.T) / 2
-
-
-def _fd_gradient(f: E.Expr, wrt: str, env: dict, sizes: dict, symmetric: bool) -> np.ndarray:
-    """∂f/∂wrt by central differences (sym(G), moving along E_ij + E_ji, for a symmetric wrt)."""
-    x0 = env[wrt]
-    h = 1e-6 * max(1.0, float(np.max(np.abs(x0))))
-    g = np.zeros_like(x0, dtype=float)
-    for i in range(x0.shape[0]):
-        for j in range(x0.shape[1]):
-            if symmetric and j < i:
-                continue
-            step = np.zeros_like(x0, dtype=float)
-            step[i, j] = h
-            if symmetric:
-                step[j, i] = h
-            up = numeric.evaluate(f, {**env, wrt: x0 + step}, sizes=sizes)
-            down = numeric.evaluate(f, {**env, wrt: x0 - step}, sizes=sizes)
-            g[i, j] = float((up - down)[0, 0]) / (2 * h)
-            if symmetric and i != j:
-                g[i, j] /= 2
-                g[j, i] = g[i, j]
-    return g
-
-
 def gradient_counterexample(f: E.Expr, wrt: str, claimed: E.Expr, decls, *, tries: int = 12,
                             seed: int = 0, tol: float = 1e-4) -> GradientCounterexample | None:
     """A random point (honouring the declarations) where `claimed` differs from finite
@@ -351,21 +321,22 @@ def gradient_counterexample(f: E.Expr, wrt: str, claimed: E.Expr, decls, *, trie
         sizes = numeric.draw_sizes(joint, rng)
         env = numeric.random_env(joint, rng, sizes)
         try:
-            fd = _fd_gradient(f, wrt, env, sizes, symmetric)
+            fd = numeric.fd_gradient(f, wrt, env, sizes=sizes, symmetric=symmetric)
             gc = numeric.evaluate(claimed, env, sizes=sizes)
         except numeric.OutOfDomain:
             continue
         if gc.shape != fd.shape:
             continue
         if symmetric:
-            gc = _sym(gc)
+            gc = numeric.symmetrize(gc)
         diff = fd - gc
         scale = max(1.0, float(np.max(np.abs(fd))), float(np.max(np.abs(gc))))
         if float(np.max(np.abs(diff))) / scale > tol:
             note = ("lhs_value: central finite differences of f; rhs_value: the claimed gradient"
                     + ("; both as sym(G) = (G+G')/2, since the variable is symmetric" if symmetric else ""))
-            return GradientCounterexample({k: _lists(v) for k, v in env.items()}, _lists(fd), _lists(gc),
-                                          _lists(diff), dict(sizes), {}, wrt, note)
+            return GradientCounterexample({k: numeric.as_lists(v) for k, v in env.items()},
+                                          numeric.as_lists(fd), numeric.as_lists(gc),
+                                          numeric.as_lists(diff), dict(sizes), {}, wrt, note)
     return None
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from rewrite.errors import ShapeError
-from rewrite.numeric import (OutOfDomain, check_gradient, compare, draw_sizes, evaluate, random_env,
-                             random_matrix)
+from rewrite.numeric import (OutOfDomain, check_gradient, compare, draw_sizes, evaluate, fd_gradient,
+                             random_env, random_matrix)
 from rewrite.shapes import infer
 from rewrite.syntax import parse
 
@@ -203,6 +203,17 @@ def test_symmetric_variable_is_checked_on_symmetric_directions():
     for g in ("a*b'", "b*a'", "(a*b' + b*a')/2"):
         assert check_gradient("a'*S*b", "S", g, {"S": "n x n, symmetric"}).ok
     assert not check_gradient("a'*S*b", "S", "a*a'", {"S": "n x n, symmetric"}).ok
+
+
+def test_finite_difference_gradient_matches_the_formula():
+    rng = np.random.default_rng(5)
+    a, x = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+    fd = fd_gradient("tr(A*X*X)", "X", {"A": a, "X": x})
+    assert np.allclose(fd, (x @ a + a @ x).T, atol=1e-8)
+    # symmetric X: the gradient on symmetric matrices is sym(G)
+    s = x + x.T
+    fd = fd_gradient("tr(A*X)", "X", {"A": a, "X": s}, symmetric=True)
+    assert np.allclose(fd, (a + a.T) / 2, atol=1e-8)
 
 
 def test_gradient_of_the_wrong_shape_fails_with_a_reason():
