@@ -166,14 +166,6 @@ def _reversed(steps):
     return [RawStep(s.rule, other[s.direction], s.path, s.subst, s.after, s.before) for s in reversed(steps)]
 
 
-def _raw_steps(proof) -> list:
-    """A proof's steps as Exprs again (printing is faithful, so parsing gives the same trees)."""
-    from .proof.reconstruct import RawStep
-
-    return [RawStep(s.rule, s.direction, tuple(s.path), {k: parse(v) for k, v in s.subst.items()},
-                    parse(s.before), parse(s.after)) for s in proof.steps]
-
-
 # Reconstruction of one segment gets a few seconds: a failure is an honest "unknown", and the
 # default (20 s) would make a catalogue of hard claims crawl.
 LIMITS_SECONDS = 4.0
@@ -182,16 +174,16 @@ LIMITS_SECONDS = 4.0
 def _segment_steps(seg: _Segment, decls: Mapping[str, Decl], source: E.Expr, target: E.Expr) -> list:
     """Steps source -> target (two members of one class of `seg.snap`); if reconstruction fails
     that way, target -> source read backwards (possible only when no oriented rule is used)."""
-    from .proof.build import proof_of_equality
+    from .proof.build import equality_steps
     from .proof.reconstruct import Limits, ReconstructionFailed
     from .rules import library
 
     limits = Limits(seconds=LIMITS_SECONDS, fallback_seconds=1.0)
     try:
-        return _raw_steps(proof_of_equality(source, target, seg.snap, decls, limits=limits))
+        return equality_steps(source, target, seg.snap, decls, limits=limits)[0]
     except ReconstructionFailed as first:
         try:
-            back = _raw_steps(proof_of_equality(target, source, seg.snap, decls, limits=limits))
+            back = equality_steps(target, source, seg.snap, decls, limits=limits)[0]
         except ReconstructionFailed:
             raise first from None
         lib = library()
@@ -395,13 +387,13 @@ def verify_gradient(f, wrt: str, claimed, vars: Mapping[str, object] | None = No
 
 def _prove_gradient(fe, wrt, ce, typing, stats) -> VerifyResult:
     from .pipeline import canonical, derive
-    from .proof.build import proof_of_derivation
+    from .proof.build import derivation_steps, lift
     from .proof.model import GradientClaim, make_proof
-    from .proof.reconstruct import RawStep, ReconstructionFailed
+    from .proof.reconstruct import ReconstructionFailed
 
     try:
         d = derive(fe, wrt, typing.vars)
-        derivation = proof_of_derivation(d)
+        derivation, _ = derivation_steps(d)
         stats["derived"] = str(d.gradient)
         steps, _, pstats, why = prove_equal(d.gradient, ce, d.vars)
     except UnknownResult as err:
@@ -416,13 +408,12 @@ def _prove_gradient(fe, wrt, ce, typing, stats) -> VerifyResult:
     if steps is None:
         return _unknown(stats, f"the derived gradient {d.gradient} was not shown equal to the claim: {why}")
     # the equality steps G -> G', lifted to tr(G'*dX): G sits at path (0, 0, 0) there
-    lifted = [RawStep(s.rule, s.direction, (0, 0, 0) + tuple(s.path), s.subst,
-                      canonical(s.before, wrt), canonical(s.after, wrt)) for s in steps]
+    lifted = lift(steps, canonical(d.gradient, wrt), (0, 0, 0))
     claim = GradientClaim(kind="gradient", f=str(d.f), wrt=wrt, gradient=str(ce),
                           differential=str(canonical(ce, wrt)))
-    all_steps = _raw_steps(derivation) + lifted
+    all_steps = derivation + lifted
     proof = make_proof(claim, d.vars, all_steps,
-                       {"steps": len(all_steps), "derivation_steps": len(derivation.steps),
+                       {"steps": len(all_steps), "derivation_steps": len(derivation),
                         "equality_steps": len(lifted), "derived": str(d.gradient),
                         "stages": pstats["stages"]})
     ok, errors = _kernel_ok(proof)

@@ -35,15 +35,16 @@ def fired_rules(stats, rules: Mapping[str, Rule]) -> dict[str, Rule]:
     return {name: rules[name] for name in sorted(names) if name in rules}
 
 
-def steps_of_derivation(d, *, rules: Mapping[str, Rule] | None = None, limits: Limits = Limits()
-                        ) -> tuple[list[RawStep], list[dict[str, Any]]]:
-    """The unshortened whole-term steps from d(f) to the canonical differential, and one
-    statistics record per stage run."""
+def steps_of_runs(start: E.Expr, runs, vars: Mapping[str, Decl], wrt: str | None, *,
+                  rules: Mapping[str, Rule] | None = None, limits: Limits = Limits()
+                  ) -> tuple[list[RawStep], list[dict[str, Any]], E.Expr]:
+    """The unshortened whole-term steps of stage runs applied one after another from `start`
+    (each at its `path` of the term so far), one statistics record per run, and the end term."""
     rules = dict(rules or library())
-    whole = E.diff(d.f)
+    whole = start
     steps: list[RawStep] = []
     per_run: list[dict[str, Any]] = []
-    for k, run in enumerate(d.runs):
+    for k, run in enumerate(runs):
         try:
             here = whole.at(run.path)
         except IndexError:
@@ -53,7 +54,7 @@ def steps_of_derivation(d, *, rules: Mapping[str, Rule] | None = None, limits: L
                 f"stage {run.stage} (run {k + 1}) starts from {run.source}, but the term at "
                 f"{list(run.path)} is {here}: the runs do not chain")
         try:
-            rec = reconstruct(run.snapshot, run.source, run.target, d.vars, d.wrt,
+            rec = reconstruct(run.snapshot, run.source, run.target, vars, wrt,
                               rules=fired_rules(run.stats, rules),
                               frame=(whole, run.path), limits=limits)
         except ReconstructionFailed as failure:
@@ -65,33 +66,61 @@ def steps_of_derivation(d, *, rules: Mapping[str, Rule] | None = None, limits: L
                         "method": rec.method, "reconstruct_seconds": round(rec.seconds, 4),
                         "egglog_seconds": round(run.stats.seconds, 4),
                         "egraph_nodes": run.snapshot.size, "iterations": run.stats.iterations})
-    if whole != d.differential:
-        raise ReconstructionFailed(f"the stages end at {whole}, not at the differential {d.differential}")
+    return steps, per_run, whole
+
+
+def steps_of_derivation(d, *, rules: Mapping[str, Rule] | None = None, limits: Limits = Limits()
+                        ) -> tuple[list[RawStep], list[dict[str, Any]]]:
+    """The unshortened whole-term steps from d(f) to the canonical differential, and one
+    statistics record per stage run."""
+    steps, per_run, end = steps_of_runs(E.diff(d.f), d.runs, d.vars, d.wrt, rules=rules, limits=limits)
+    if end != d.differential:
+        raise ReconstructionFailed(f"the stages end at {end}, not at the differential {d.differential}")
     return steps, per_run
 
 
-def proof_of_derivation(d, *, limits: Limits = Limits()):
-    """The checked-by-replay proof that d(f) = tr(G'*dX) for a `Derivation` of rewrite.pipeline.
-
-    Raises ReconstructionFailed (never returns a partial proof).  `stats` holds the number of
-    steps before and after shortening, and per stage run: reconstruction and egglog seconds,
-    the e-graph size and the reconstruction method.
-    """
-    from .model import GradientClaim, make_proof
-
+def derivation_steps(d, *, limits: Limits = Limits()) -> tuple[list[RawStep], dict[str, Any]]:
+    """The shortened steps d(f) -> tr(G'*dX) of a `Derivation`, and their statistics: steps
+    before and after shortening, and per stage run reconstruction and egglog seconds, e-graph
+    size and reconstruction method.  Raises ReconstructionFailed."""
     t0 = time.perf_counter()
     rules = library()
     raw, per_run = steps_of_derivation(d, rules=rules, limits=limits)
     t1 = time.perf_counter()
     steps = shorten(raw, d.vars, d.wrt, rules)
-    t2 = time.perf_counter()
-    claim = GradientClaim(kind="gradient", f=str(d.f), wrt=d.wrt, gradient=str(d.gradient),
-                          differential=str(d.differential))
     stats = {"steps": len(steps), "steps_unshortened": len(raw),
-             "reconstruct_seconds": round(t1 - t0, 4), "shorten_seconds": round(t2 - t1, 4),
+             "reconstruct_seconds": round(t1 - t0, 4),
+             "shorten_seconds": round(time.perf_counter() - t1, 4),
              "egglog_seconds": round(sum(r.stats.seconds for r in d.runs), 4),
              "egraph_nodes": sum(r.snapshot.size for r in d.runs), "stages": per_run}
+    return steps, stats
+
+
+def proof_of_derivation(d, *, limits: Limits = Limits()):
+    """The checked-by-replay proof that d(f) = tr(G'*dX) for a `Derivation` of rewrite.pipeline
+    (statistics as `derivation_steps`).  Raises ReconstructionFailed (never a partial proof)."""
+    from .model import GradientClaim, make_proof
+
+    steps, stats = derivation_steps(d, limits=limits)
+    claim = GradientClaim(kind="gradient", f=str(d.f), wrt=d.wrt, gradient=str(d.gradient),
+                          differential=str(d.differential))
     return make_proof(claim, d.vars, steps, stats)
+
+
+def equality_steps(lhs: E.Expr, rhs: E.Expr, snapshot: Snapshot, vars: Mapping[str, Decl], *,
+                   wrt: str | None = None, limits: Limits = Limits()
+                   ) -> tuple[list[RawStep], dict[str, Any]]:
+    """The shortened whole-term steps lhs -> rhs, two terms of one e-class of `snapshot`, and
+    their statistics.  Arguments as `proof_of_equality`.  Raises ReconstructionFailed."""
+    t0 = time.perf_counter()
+    rules = library()
+    rec = reconstruct(snapshot, lhs, rhs, vars, wrt, rules=rules, limits=limits)
+    t1 = time.perf_counter()
+    steps = shorten(rec.steps, vars, wrt, rules)
+    stats = {"steps": len(steps), "steps_unshortened": len(rec.steps), "method": rec.method,
+             "reconstruct_seconds": round(t1 - t0, 4),
+             "shorten_seconds": round(time.perf_counter() - t1, 4), "egraph_nodes": snapshot.size}
+    return steps, stats
 
 
 def proof_of_equality(lhs: E.Expr, rhs: E.Expr, snapshot: Snapshot, vars: Mapping[str, Decl], *,
@@ -110,17 +139,9 @@ def proof_of_equality(lhs: E.Expr, rhs: E.Expr, snapshot: Snapshot, vars: Mappin
     """
     from .model import EqualityClaim, make_proof
 
-    t0 = time.perf_counter()
-    rules = library()
-    rec = reconstruct(snapshot, lhs, rhs, vars, wrt, rules=rules, limits=limits)
-    t1 = time.perf_counter()
-    steps = shorten(rec.steps, vars, wrt, rules)
-    claim = EqualityClaim(kind="equality", lhs=str(lhs), rhs=str(rhs))
-    out = {"steps": len(steps), "steps_unshortened": len(rec.steps), "method": rec.method,
-           "reconstruct_seconds": round(t1 - t0, 4),
-           "shorten_seconds": round(time.perf_counter() - t1, 4), "egraph_nodes": snapshot.size}
+    steps, out = equality_steps(lhs, rhs, snapshot, vars, wrt=wrt, limits=limits)
     out.update(stats or {})
-    return make_proof(claim, vars, steps, out)
+    return make_proof(EqualityClaim(kind="equality", lhs=str(lhs), rhs=str(rhs)), vars, steps, out)
 
 
 def proof_of_rounds(lhs: E.Expr, rhs: E.Expr, runs, vars: Mapping[str, Decl], *,
@@ -130,21 +151,14 @@ def proof_of_rounds(lhs: E.Expr, rhs: E.Expr, runs, vars: Mapping[str, Decl], *,
     from .model import EqualityClaim, make_proof
 
     rules = library()
-    steps: list[RawStep] = []
-    term = lhs
-    for k, run in enumerate(runs):
-        if run.source != term or run.path:
-            raise ReconstructionFailed(f"run {k + 1} does not continue from {term}")
-        rec = reconstruct(run.snapshot, run.source, run.target, vars, None,
-                          rules=fired_rules(run.stats, rules), limits=limits)
-        steps += rec.steps
-        term = run.target
-    if term != rhs:
-        raise ReconstructionFailed(f"the runs end at {term}, not at {rhs}")
+    steps, _, end = steps_of_runs(lhs, runs, vars, None, rules=rules, limits=limits)
+    if end != rhs:
+        raise ReconstructionFailed(f"the runs end at {end}, not at {rhs}")
     steps = shorten(steps, vars, None, rules)
     claim = EqualityClaim(kind="equality", lhs=str(lhs), rhs=str(rhs))
     return make_proof(claim, vars, steps, {"steps": len(steps)})
 
 
-__all__ = ["proof_of_derivation", "proof_of_equality", "proof_of_rounds", "steps_of_derivation", "lift",
+__all__ = ["proof_of_derivation", "proof_of_equality", "proof_of_rounds", "derivation_steps",
+           "equality_steps", "steps_of_derivation", "steps_of_runs", "lift",
            "ReconstructionFailed", "replay"]
