@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from . import expr as E
-from .errors import InputError, UnknownResult
+from .errors import InputError, UnknownResult, is_engine_failure
 from .shapes import Decl
 
 
@@ -80,10 +80,8 @@ def derive(f, wrt: str, vars: Mapping[str, object] | None = None, *, proof: bool
         conventions.require(convention, wrt, declared.props if declared else ())
     try:
         d = run(f, wrt, vars)
-    except UnknownResult:
-        raise
-    except BaseException as err:   # egglog reports internal failures as Rust panics
-        if type(err).__name__ != "PanicException":
+    except BaseException as err:
+        if not is_engine_failure(err):
             raise
         raise UnknownResult(f"the e-graph engine failed: {err}") from None
     result = GradientResult(d.f, d.wrt, d.vars, d.gradient, d.differential, None, d.stats())
@@ -120,20 +118,31 @@ def check(proof):
     return kernel_check(proof)
 
 
-def _from_sympy(f, wrt, vars):
-    """Accept SymPy matrix expressions; everything else passes through unchanged."""
-    if isinstance(f, (str, E.Expr)):
-        return f, wrt, vars
+def sympy_input(x, decls: dict):
+    """A SymPy matrix expression as a term, the shapes SymPy carries added to `decls` (the
+    declarations already there win); anything else is returned unchanged."""
+    if isinstance(x, (str, E.Expr)):
+        return x
     try:
         import sympy
     except ImportError:   # pragma: no cover
-        return f, wrt, vars
-    if isinstance(f, sympy.Basic):
-        from .sympy_bridge import from_sympy
+        return x
+    if not isinstance(x, sympy.Basic):
+        return x
+    from .sympy_bridge import from_sympy
 
-        expr, decls = from_sympy(f)
-        merged = {**decls, **dict(vars or {})}
-        if isinstance(wrt, sympy.Basic):
-            wrt = str(wrt)
-        return expr, wrt, merged
-    return f, wrt, vars
+    term, found = from_sympy(x)
+    for name, decl in found.items():
+        decls.setdefault(name, decl)
+    return term
+
+
+def _from_sympy(f, wrt, vars):
+    """Accept SymPy matrix expressions (and a SymPy symbol as wrt); the rest passes unchanged."""
+    decls = dict(vars or {})
+    term = sympy_input(f, decls)
+    if term is f:
+        return f, wrt, vars
+    if not isinstance(wrt, str) and type(wrt).__module__.startswith("sympy"):
+        wrt = str(wrt)
+    return term, wrt, decls

@@ -42,3 +42,8 @@ class UnknownResult(RewriteError):
         self.stats = stats
         where = f" in stage {stage}" if stage else ""
         super().__init__(f"unknown{where}: {reason}")
+
+
+def is_engine_failure(err: BaseException) -> bool:
+    """egglog reports its internal failures as Rust panics (a BaseException, not one of ours)."""
+    return type(err).__name__ == "PanicException"

@@ -17,7 +17,7 @@ import numpy as np
 from . import expr as E
 from . import identity_stages as stages
 from . import numeric
-from .errors import InputError, ShapeError, UnknownResult
+from .errors import InputError, ShapeError, UnknownResult, is_engine_failure
 from .shapes import Decl, infer, normalize_decls
 from .syntax import parse
 
@@ -54,25 +54,15 @@ class GradientCounterexample(numeric.Counterexample):
 
 
 # --- input -------------------------------------------------------------------------------------
-def _term(x, what: str, decls: dict | None = None) -> E.Expr:
-    """The term of a string, Expr or SymPy expression; SymPy's shapes go into `decls` (those
-    the caller declared win)."""
+def _term(x, what: str, decls: dict) -> E.Expr:
+    """The term of a string, Expr or SymPy expression (SymPy's shapes go into `decls`)."""
+    from .api import sympy_input
+
+    x = sympy_input(x, decls)
     if isinstance(x, E.Expr):
         return x
     if isinstance(x, str):
         return parse(x)
-    try:
-        import sympy
-    except ImportError:   # pragma: no cover
-        sympy = None
-    if sympy is not None and isinstance(x, sympy.Basic):
-        from .sympy_bridge import from_sympy
-
-        term, found = from_sympy(x)
-        if decls is not None:
-            for name, decl in found.items():
-                decls.setdefault(name, decl)
-        return term
     raise InputError(f"the {what} must be a term (a string, an Expr or a SymPy expression), "
                      f"not {type(x).__name__}")
 
@@ -228,11 +218,6 @@ def _kernel_ok(proof) -> tuple[bool, str]:
     return report.ok, "; ".join(report.errors[:3])
 
 
-def _engine_failure(err: BaseException) -> bool:
-    """egglog reports internal failures as Rust panics (not Exceptions of ours)."""
-    return type(err).__name__ == "PanicException"
-
-
 # --- verify --------------------------------------------------------------------------------------
 def verify(lhs, rhs, vars: Mapping[str, object] | None = None, *, trials: int = 5,
            seed: int = 0) -> VerifyResult:
@@ -279,7 +264,7 @@ def _prove_claim(le: E.Expr, re_: E.Expr, decls, stats: dict) -> VerifyResult:
     try:
         steps, backwards, pstats, why = prove_equal(le, re_, decls, either_way=True)
     except BaseException as err:
-        if not _engine_failure(err):
+        if not is_engine_failure(err):
             raise
         return _unknown(stats, f"the e-graph engine failed: {err}")
     stats.update(pstats)
@@ -401,7 +386,7 @@ def _prove_gradient(fe, wrt, ce, typing, stats) -> VerifyResult:
     except ReconstructionFailed as err:
         return _unknown(stats, f"the derivation has no proof: {err.reason}")
     except BaseException as err:
-        if not _engine_failure(err):
+        if not is_engine_failure(err):
             raise
         return _unknown(stats, f"the e-graph engine failed: {err}")
     stats.update(pstats)
