@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
 
 import pytest
 
@@ -17,32 +16,23 @@ from rewrite import expr as E
 from rewrite.proof.checker import CheckReport, check
 from rewrite.proof.model import (FORMAT, SCHEMA_PATH, EqualityClaim, GradientClaim, Proof, RuleText,
                                  json_schema, make_proof, schema_text)
+from rewrite.proof.reconstruct import RawStep
 from rewrite.rules import instantiate, library, match
 from rewrite.shapes import normalize_decls
 from rewrite.syntax import parse
 
 
-@dataclass
-class Raw:
-    rule: str
-    direction: str
-    path: tuple[int, ...]
-    subst: dict[str, E.Expr]
-    before: E.Expr
-    after: E.Expr
-
-
-def apply(term: E.Expr, rule: str, direction: str, path: tuple[int, ...], **free: str) -> Raw:
+def apply(term: E.Expr, rule: str, direction: str, path: tuple[int, ...], **free: str) -> RawStep:
     """One step: the rule's side matched at `path`; `free` binds variables of the built side only."""
     r = library()[rule]
     pattern, build = r.sides(direction)
     subst = match(pattern, term.at(path))
     assert subst is not None, f"{rule} {direction} does not match {term.at(path)}"
     subst.update({k: parse(v) for k, v in free.items()})
-    return Raw(rule, direction, path, subst, term, term.replace(path, instantiate(build, subst)))
+    return RawStep(rule, direction, path, subst, term, term.replace(path, instantiate(build, subst)))
 
 
-def chain(start: str, moves) -> list[Raw]:
+def chain(start: str, moves) -> list[RawStep]:
     term, steps = parse(start), []
     for move in moves:
         rule, direction, path, *free = move
