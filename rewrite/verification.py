@@ -163,7 +163,9 @@ LIMITS_SECONDS = 4.0
 
 def _segment_steps(seg: _Segment, decls: Mapping[str, Decl], source: E.Expr, target: E.Expr) -> list:
     """Steps source -> target (two members of one class of `seg.snap`); if reconstruction fails
-    that way, target -> source read backwards (possible only when no oriented rule is used)."""
+    that way, target -> source read backwards, if that uses no oriented (=>) rule: a backward
+    reading of one is valid only when its right side computes nothing, and this stays on the
+    safe side."""
     from .proof.build import equality_steps
     from .proof.reconstruct import Limits, ReconstructionFailed
     from .rules import library
@@ -184,8 +186,8 @@ def _segment_steps(seg: _Segment, decls: Mapping[str, Decl], source: E.Expr, tar
 
 def prove_equal(lhs: E.Expr, rhs: E.Expr, decls: Mapping[str, Decl], *, either_way: bool = False):
     """(raw steps, reversed, statistics, why not): steps lhs -> rhs, or with `either_way` and
-    when only that succeeds, rhs -> lhs (`reversed` True).  An oriented rule (=>) may only be
-    applied forward in a proof, so `X*X = X^2` has a proof only as `X^2 = X*X`."""
+    when only that succeeds, rhs -> lhs (`reversed` True).  A rule whose right side computes
+    (eval) applies only forward, so `X*X = X^2` has a proof only as `X^2 = X*X` (pow-expand)."""
     from .proof.reconstruct import ReconstructionFailed
 
     segments, records, why = search(lhs, rhs, decls)
@@ -271,7 +273,7 @@ def _prove_claim(le: E.Expr, re_: E.Expr, decls, stats: dict) -> VerifyResult:
     if steps is None:
         return _unknown(stats, why)
     # a proof runs from its claim's lhs to its rhs; stated the other way round when only that
-    # way avoids using an oriented rule backward
+    # way was found (e.g. it avoids reading a computing rule backward)
     first, last = (re_, le) if backwards else (le, re_)
     proof = make_proof(EqualityClaim(kind="equality", lhs=str(first), rhs=str(last)), decls, steps,
                        {"steps": len(steps), "stages": pstats["stages"], "claim_reversed": backwards})

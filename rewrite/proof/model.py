@@ -37,7 +37,8 @@ class RuleText(_Strict):
     rhs: str
     if_: list[str] = Field(default_factory=list, alias="if",
                            description='side conditions, e.g. "symmetric(A)"')
-    oriented: bool = Field(False, description='a "=>" rule: it may only be applied forward')
+    oriented: bool = Field(False, description='a "=>" rule: the engine runs it forward only; a proof may read '
+                                          'it backward unless its right side computes eval(...)')
 
 
 class Step(_Strict):
