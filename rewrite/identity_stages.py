@@ -1,6 +1,6 @@
 """Which rules the identity prover runs, in which order, with which budgets.
 
-Proving `lhs = rhs` runs in stages, each one egglog run on both sides at once (see verify.py):
+Proving `lhs = rhs` runs in stages, each one egglog run on both sides at once (see verification.py):
 
 1. normalize: directed rules only (push transposes, inverses and determinants into products,
    split traces over sums, pull scalars out of traces, right-nest products, distribute, drop
@@ -15,31 +15,14 @@ add-commutativity in a saturating run (together they pass a million e-nodes at t
 from __future__ import annotations
 
 from . import expr as E
-from .egg.compile import RuleUse
 from .egg.session import Budget
 from .egg.snapshot import ENode, Snapshot
-from .rules import library
+from .stages import ARITH, ZERO, both_ways, forward, group_uses
 
-
-def _group(name: str, exclude: tuple[str, ...] = ()) -> list[RuleUse]:
-    return [RuleUse(r.name, "forward") for r in library().values()
-            if r.group == name and r.name not in exclude]
-
-
-def _fwd(*names: str) -> list[RuleUse]:
-    return [RuleUse(n, "forward") for n in names]
-
-
-def _both(*names: str) -> list[RuleUse]:
-    return [RuleUse(n, d) for n in names for d in ("forward", "backward")]
-
-
-_ZERO = _group("zero")
-_ARITH = _group("arithmetic")
 
 NORMALIZE = (
-    _group("transpose")
-    + _fwd("transpose-add", "transpose-sub", "transpose-neg",
+    group_uses("transpose")
+    + forward("transpose-add", "transpose-sub", "transpose-neg",
            "tr-add", "tr-sub", "tr-neg", "trace-transpose", "trace-scale", "trace-scalar",
            "trace-div", "trace-identity-mul",
            "sum-add", "sum-sub", "sum-neg", "diag-add", "diag-sub", "diag-neg",
@@ -53,25 +36,25 @@ NORMALIZE = (
            "neg-neg", "mul-neg-l", "mul-neg-r", "had-neg-l", "had-neg-r", "hdiv-neg-l", "div-neg",
            "scale-mul-r", "had-scale-l", "had-scale-r", "hdiv-scale-l", "had-ones",
            "hdiv-scalar", "had-scalar")
-    + _ZERO + _ARITH
+    + ZERO + ARITH
 )
 
 SATURATE_CORE = (
-    _fwd("trace-cyclic", "transpose-transpose", "neg-neg", "transpose-symmetric")
-    + _both("mul-assoc", "trace-transpose", "transpose-mul", "transpose-scalar", "trace-scalar",
+    forward("trace-cyclic", "transpose-transpose", "neg-neg", "transpose-symmetric")
+    + both_ways("mul-assoc", "trace-transpose", "transpose-mul", "transpose-scalar", "trace-scalar",
             "trace-scale", "scalar-comm", "scale-mul-r", "had-comm", "had-assoc", "hadamard-swap",
             "hadamard-swap-r", "hdiv-swap", "transpose-hadamard", "add-comm", "mul-neg-l", "mul-neg-r",
             "tr-neg", "transpose-neg")
 )
 
 SATURATE = SATURATE_CORE + (
-    _fwd("sum-def", "diag-def", "trace-hadamard", "had-ones", "div-as-scale", "inv-inv",
+    forward("sum-def", "diag-def", "trace-hadamard", "had-ones", "div-as-scale", "inv-inv",
          "inv-mul-self-l", "inv-mul-self-r")
-    + _both("add-assoc", "transpose-add", "transpose-sub", "tr-add", "tr-sub", "transpose-inv",
+    + both_ways("add-assoc", "transpose-add", "transpose-sub", "tr-add", "tr-sub", "transpose-inv",
             "inv-mul", "det-transpose", "det-mul", "transpose-hdiv", "transpose-div", "trace-div",
             "had-scale-l", "had-scale-r", "had-neg-l", "had-neg-r", "sub-as-add", "neg-as-scale",
             "mul-identity-l", "mul-identity-r")
-    + _ZERO + _ARITH
+    + ZERO + ARITH
 )
 
 STAGES = (("normalize", NORMALIZE), ("saturate-core", SATURATE_CORE), ("saturate", SATURATE))

@@ -10,23 +10,24 @@ from .egg.session import Budget
 from .rules import library
 
 
-def _group(name: str, direction: str = "forward", exclude: tuple[str, ...] = ()) -> list[RuleUse]:
+def group_uses(name: str, direction: str = "forward", exclude: tuple[str, ...] = ()) -> list[RuleUse]:
+    """Every rule of a group (a file in rules/), in one direction."""
     return [RuleUse(r.name, direction) for r in library().values()
             if r.group == name and r.name not in exclude]
 
 
-def _both(*names: str) -> list[RuleUse]:
+def both_ways(*names: str) -> list[RuleUse]:
     return [RuleUse(n, d) for n in names for d in ("forward", "backward")]
 
 
-def _fwd(*names: str) -> list[RuleUse]:
+def forward(*names: str) -> list[RuleUse]:
     return [RuleUse(n, "forward") for n in names]
 
 
-_ZERO = _group("zero", exclude=("mul-identity-l", "mul-identity-r")) + _fwd("mul-identity-l", "mul-identity-r")
-_ARITH = _group("arithmetic")
+ZERO = group_uses("zero")
+ARITH = group_uses("arithmetic")
 
-DIFFERENTIATE = _group("differentiate") + _ZERO + _ARITH + _fwd("pow-expand", "pow-neg-one")
+DIFFERENTIATE = group_uses("differentiate") + ZERO + ARITH + forward("pow-expand", "pow-neg-one")
 
 # distribute only over sums holding a differential
 _DISTRIBUTE = {"mul-add-r": "BC", "mul-add-l": "AB", "mul-sub-r": "BC", "mul-sub-l": "AB",
@@ -36,7 +37,7 @@ _DISTRIBUTE = {"mul-add-r": "BC", "mul-add-l": "AB", "mul-sub-r": "BC", "mul-sub
 # in this stage was tried and dropped: (1/2)*(2*T) = T makes the e-graph grow without end.)
 _INTO_TRACE = [RuleUse("trace-scale", "backward", (("const", "s"),))]
 LINEARIZE = ([RuleUse(n, "forward", (("hasd", v),)) for n, vs in _DISTRIBUTE.items() for v in vs]
-             + _group("linear", exclude=tuple(_DISTRIBUTE)) + _ZERO + _ARITH + _INTO_TRACE)
+             + group_uses("linear", exclude=tuple(_DISTRIBUTE)) + ZERO + ARITH + _INTO_TRACE)
 
 # Peel operators off dX one at a time into the left factor of tr(A'*M) (directed, linear size).
 _D = "hasd"
@@ -55,40 +56,40 @@ ISOLATE_ADJOINT = [
     RuleUse("hdiv-swap", "forward", ((_D, "B"),)),
     RuleUse("sum-def", "forward", ((_D, "A"),)),
     RuleUse("diag-def", "forward", ((_D, "x"),)),
-] + _fwd("neg-neg")
+] + forward("neg-neg")
 
 # The few rules that isolate dX in a product under a trace; tried before the full set.
 _DEMAND = [RuleUse("mul-identity-l", "backward", (("dx", "A"),)),
            RuleUse("transpose-transpose", "backward", (("left-of-dx", "A"),))]
 ISOLATE_CORE = (
-    _fwd("trace-cyclic", "neg-neg", "transpose-transpose", "sum-def", "diag-def", "div-as-scale")
-    + _both("trace-scalar", "trace-scale", "trace-transpose", "mul-assoc", "tr-neg", "mul-neg-l",
+    forward("trace-cyclic", "neg-neg", "transpose-transpose", "sum-def", "diag-def", "div-as-scale")
+    + both_ways("trace-scalar", "trace-scale", "trace-transpose", "mul-assoc", "tr-neg", "mul-neg-l",
             "transpose-mul", "transpose-neg", "transpose-scalar",
             "hadamard-swap", "hdiv-swap", "had-comm", "trace-div")
-    + _fwd("trace-hadamard") + _DEMAND
+    + forward("trace-hadamard") + _DEMAND
 )
 
 ISOLATE = (
-    _fwd("trace-cyclic", "div-as-scale", "sum-def", "diag-def", "neg-neg", "transpose-transpose")
-    + _both("trace-transpose", "trace-scalar", "trace-scale", "trace-div", "mul-assoc",
+    forward("trace-cyclic", "div-as-scale", "sum-def", "diag-def", "neg-neg", "transpose-transpose")
+    + both_ways("trace-transpose", "trace-scalar", "trace-scale", "trace-div", "mul-assoc",
             "transpose-mul", "transpose-scalar", "hadamard-swap", "hdiv-swap", "had-comm",
             "transpose-hadamard", "transpose-hdiv", "mul-neg-l", "mul-neg-r", "tr-neg",
             "transpose-neg", "had-neg-l", "had-neg-r", "hdiv-neg-l", "scalar-comm",
             "scale-mul-r", "had-scale-l", "had-scale-r", "hdiv-scale-l", "transpose-div",
             "div-neg", "hdiv-scalar", "had-scalar")
-    + _fwd("trace-hadamard")
+    + forward("trace-hadamard")
     + _DEMAND
 )
 
-COLLECT = _fwd("trace-collect", "trace-collect-sub")
+COLLECT = forward("trace-collect", "trace-collect-sub")
 
 TIDY = (
-    _group("transpose") + _ZERO + _ARITH
-    + _fwd("neg-neg", "add-neg", "sub-neg", "mul-neg-l", "mul-neg-r", "had-neg-l", "had-neg-r",
+    group_uses("transpose") + ZERO + ARITH
+    + forward("neg-neg", "add-neg", "sub-neg", "mul-neg-l", "mul-neg-r", "had-neg-l", "had-neg-r",
            "transpose-neg", "hdiv-neg-l", "div-neg", "add-self", "inv-inv", "inv-mul-self-l",
            "inv-mul-self-r", "hdiv-cancel", "had-ones", "trace-collect", "scale-add-self-l",
            "scale-add-self-r", "hdiv-scalar", "had-scalar", "trace-scalar")
-    + _both("mul-assoc", "add-comm", "had-comm", "scalar-comm", "scale-mul-r", "mul-add-l",
+    + both_ways("mul-assoc", "add-comm", "had-comm", "scalar-comm", "scale-mul-r", "mul-add-l",
             "mul-add-r", "mul-sub-l", "mul-sub-r", "transpose-mul", "transpose-add",
             "transpose-sub", "had-scale-l", "had-scale-r", "neg-as-scale", "transpose-inv", "neg-add",
             "div-as-scale", "had-add-l", "had-sub-l", "had-add-r", "had-sub-r", "had-assoc")
