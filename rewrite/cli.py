@@ -67,13 +67,9 @@ def _dump_json(data) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, default=str)
 
 
-def _proof_dict(proof) -> dict:
-    return proof.model_dump(by_alias=True, mode="json")
-
-
 def _write_proof(proof, path: str) -> None:
     try:
-        Path(path).write_text(_dump_json(_proof_dict(proof)) + "\n", encoding="utf-8")
+        Path(path).write_text(proof.to_json(indent=2) + "\n", encoding="utf-8")
     except OSError as err:
         raise InputError(f"cannot write the proof to {path}: {err.strerror or err}") from None
 
@@ -105,7 +101,7 @@ def cmd_derive(args) -> int:
     if args.format == "json":
         data = result.as_dict()
         if proof is not None:
-            data["proof"] = _proof_dict(proof)
+            data["proof"] = proof.to_dict()
         _say(_dump_json(data))
     elif args.format in ("markdown", "latex"):
         _say(_render(proof, args.format))
@@ -189,7 +185,7 @@ def cmd_verify(args) -> int:
     if args.format == "json":
         data = {"claim": claim, "status": status, "counterexample": _plain(cx), "stats": _plain(stats)}
         if proof is not None:
-            data["proof"] = _proof_dict(proof)
+            data["proof"] = proof.to_dict()
         _say(_dump_json(data))
     elif args.format in ("markdown", "latex") and proof is not None:
         _say(_render(proof, args.format))
