@@ -89,8 +89,8 @@ def cmd_derive(args) -> int:
         raise UsageError("--no-proof cannot be combined with --proof or --format markdown/latex")
     result = derive(_read_term(args.f), args.wrt, _declarations(args.var), proof=not args.no_proof,
                     convention=args.convention)
-    proof = getattr(result, "proof", None)
-    why = getattr(result, "proof_failure", None) or "the proof could not be reconstructed"
+    proof = result.proof
+    why = result.proof_failure or "the proof could not be reconstructed"
     if proof is None and not args.no_proof:
         _warn(f"no proof: {why}")
         if needs_proof:
@@ -124,11 +124,9 @@ def _split_equation(text: str) -> tuple[str, str]:
 
 def _counterexample_lines(cx) -> list[str]:
     lines = ["counterexample:"]
-    for name, value in sorted((getattr(cx, "env", None) or {}).items()):
-        lines.append(f"  {name} = {_matrix_text(value)}")
-    for label, attr in (("lhs", "lhs_value"), ("rhs", "rhs_value"), ("difference", "difference")):
-        if getattr(cx, attr, None) is not None:
-            lines.append(f"  {label} = {_matrix_text(getattr(cx, attr))}")
+    lines += [f"  {name} = {_matrix_text(value)}" for name, value in sorted(cx.env.items())]
+    lines += [f"  {label} = {_matrix_text(value)}" for label, value in
+              (("lhs", cx.lhs_value), ("rhs", cx.rhs_value), ("difference", cx.difference))]
     return lines
 
 
@@ -180,7 +178,7 @@ def cmd_verify(args) -> int:
     status = result.status
     if status not in STATUS_EXIT:
         raise RewriteError(f"the verifier returned an unknown status {status!r}")
-    proof, cx, stats = result.proof, getattr(result, "counterexample", None), getattr(result, "stats", None)
+    proof, cx, stats = result.proof, result.counterexample, result.stats
 
     if args.format == "json":
         data = {"claim": claim, "status": status, "counterexample": _plain(cx), "stats": _plain(stats)}
@@ -195,9 +193,8 @@ def cmd_verify(args) -> int:
             lines.append(f"proof: {len(proof.steps)} rule steps")
         if cx is not None:
             lines += _counterexample_lines(cx)
-        reason = (stats or {}).get("reason") if isinstance(stats, dict) else None
-        if status == "unknown" and reason:
-            lines.append(f"reason: {reason}")
+        if status == "unknown" and stats.get("reason"):
+            lines.append(f"reason: {stats['reason']}")
         _say(*lines)
     if args.proof is not None:
         if proof is None:
