@@ -44,18 +44,16 @@ def require(convention: str, wrt: str, props) -> None:
 
 def convert(derivation, convention: str, proof: bool = True):
     """(gradient under `convention`, equality proof defining-term = gradient or None, failure)."""
-    from .pipeline import _Pipeline
-    from .shapes import infer
+    from .pipeline import tidy as tidy_stage
 
     term = definition(derivation.gradient, convention)
-    pipeline = _Pipeline(derivation.wrt, infer(term, derivation.vars))
-    tidy = pipeline.tidy(term, ())
+    tidy, runs = tidy_stage(term, derivation.wrt, derivation.vars)
     if not proof:
         return tidy, None, None
     from .proof.build import proof_of_rounds
     from .proof.reconstruct import ReconstructionFailed
 
     try:
-        return tidy, proof_of_rounds(term, tidy, pipeline.runs, derivation.vars), None
+        return tidy, proof_of_rounds(term, tidy, runs, derivation.vars), None
     except ReconstructionFailed as failure:
         return tidy, None, failure.reason

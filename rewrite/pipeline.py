@@ -207,6 +207,13 @@ def derive_expr(expr: E.Expr, wrt: str, typing: Typing) -> Derivation:
     return Derivation(expr, wrt, typing.vars, tidy, canonical(tidy, wrt), p.runs)
 
 
+def tidy(term: E.Expr, wrt: str, vars: Mapping[str, Decl]) -> tuple[E.Expr, list[StageRun]]:
+    """The tidy stage alone on a whole term (e.g. a convention's definition): the tidied term
+    and its runs (rounds), each from the previous one's target at path ()."""
+    p = _Pipeline(wrt, infer(term, vars))
+    return p.tidy(term, ()), p.runs
+
+
 def derive(f: str | E.Expr, wrt: str, vars: Mapping[str, object] | None = None) -> Derivation:
     expr, typing = prepare(f, wrt, vars)
     return derive_expr(expr, wrt, typing)
