@@ -373,13 +373,13 @@ def verify_gradient(f, wrt: str, claimed, vars: Mapping[str, object] | None = No
 
 
 def _prove_gradient(fe, wrt, ce, typing, stats) -> VerifyResult:
-    from .pipeline import canonical, derive
+    from .pipeline import canonical, derive_expr
     from .proof.build import derivation_steps, lift
     from .proof.model import GradientClaim, make_proof
     from .proof.reconstruct import ReconstructionFailed
 
     try:
-        d = derive(fe, wrt, typing.vars)
+        d = derive_expr(fe, wrt, typing)   # f was prepared (parsed, typed) by the caller
         derivation, _ = derivation_steps(d)
         stats["derived"] = str(d.gradient)
         steps, _, pstats, why = prove_equal(d.gradient, ce, d.vars)
