@@ -45,7 +45,7 @@ def has_prop(term: E.Expr, prop: str, decls: Mapping[str, Decl]) -> bool:
         return True
     if prop == "symmetric" and has_prop(term, "diagonal", decls):
         return True
-    if prop == "symmetric" and op == E.MUL:
+    if prop == "symmetric" and op in (E.MUL, E.ADD):   # A*A', A'*A, A + A', A' + A
         a, b = term.args
         if (a.op == E.TRANSPOSE and a.args[0] == b) or (b.op == E.TRANSPOSE and b.args[0] == a):
             return True
@@ -76,6 +76,8 @@ def holds(pred: str, term: E.Expr, shape: Shape, decls: Mapping[str, Decl], wrt:
         return term.op == E.NUM
     if pred == "int2":
         return term.op == E.NUM and term.value.denominator == 1 and term.value >= 2
+    if pred == "negnum":
+        return term.op == E.NUM and term.value < 0
     if pred == "notone":
         return term.op == E.NUM and term.value != 1
     if pred in ("symmetric", "spd", "invertible", "diagonal"):

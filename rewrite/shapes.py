@@ -130,6 +130,10 @@ class _Var:
         return f"?{self.id}"
 
 
+def is_free(d) -> bool:
+    return isinstance(d, _Var)
+
+
 @dataclass
 class Typing:
     """Result of inference: shapes of the variables and of every subterm (by path)."""
@@ -140,14 +144,16 @@ class Typing:
         return self.shapes[path]
 
 
-class _Inference:
-    def __init__(self, decls: Mapping[str, Decl], parsed: Parsed | None):
-        self.decls = decls
-        self.parsed = parsed
+class Unifier:
+    """Dimension variables, unification, and the typing rule of every operator.
+
+    Shared by `infer` (user input, with positions in messages) and the proof kernel (which types
+    only the part of a term a step builds).  `fail` makes the error; subclasses add positions.
+    """
+
+    def __init__(self):
         self.parent: dict[int, object] = {}
         self.fresh_count = 0
-        self.var_shapes: dict[str, tuple] = {}
-        self.raw: dict[E.Path, tuple] = {}
 
     def fresh(self) -> _Var:
         self.fresh_count += 1
@@ -159,10 +165,9 @@ class _Inference:
         return d
 
     def fail(self, message: str, node: E.Expr) -> ShapeError:
-        pos = self.parsed.position(node) if self.parsed else None
         from .printer import to_text
 
-        return ShapeError(f"{message} in {to_text(node)}", pos, self.parsed.text if self.parsed else None)
+        return ShapeError(f"{message} in {to_text(node)}")
 
     def unify(self, a, b, node: E.Expr, what: str) -> None:
         a, b = self.find(a), self.find(b)
@@ -181,31 +186,18 @@ class _Inference:
     def scalar(self, s) -> bool:
         return self.is_one(s[0]) and self.is_one(s[1])
 
-    def infer(self, e: E.Expr, path: E.Path) -> tuple:
-        s = self._infer(e, path)
-        self.raw[path] = s
-        return s
-
-    def _infer(self, e: E.Expr, path: E.Path) -> tuple:
-        op = e.op
-        if op == E.SYM:
-            if e.name not in self.var_shapes:
-                d = self.decls.get(e.name)
-                if d is not None:
-                    self.var_shapes[e.name] = (d.shape.rows, d.shape.cols)
-                elif e.name[0].isupper():
-                    self.var_shapes[e.name] = (self.fresh(), self.fresh())
-                else:
-                    self.var_shapes[e.name] = (self.fresh(), 1)
-            return self.var_shapes[e.name]
+    def constant_shape(self, op: str) -> tuple:
+        """The shape of a leaf constant: 1x1 for a number, fresh dimensions for I, 0, ones."""
         if op == E.NUM:
             return (1, 1)
         if op == E.IDENTITY:
             v = self.fresh()
             return (v, v)
-        if op in (E.ZERO, E.ONES):
-            return (self.fresh(), self.fresh())
-        kids = [self.infer(a, path + (i,)) for i, a in enumerate(e.args)]
+        return (self.fresh(), self.fresh())
+
+    def op_shape(self, e: E.Expr, kids: list[tuple]) -> tuple:
+        """The shape of `e` (an operator or function node) from the shapes of its arguments."""
+        op = e.op
         if op in (E.ADD, E.SUB, E.HADAMARD, E.HDIV):
             a, b = kids
             word = {E.ADD: "sum", E.SUB: "difference", E.HADAMARD: "Hadamard product",
@@ -256,6 +248,42 @@ class _Inference:
             self.unify(a[1], 1, e, "softmax of a non-vector (it takes a column vector)")
             return a
         raise self.fail(f"no shape rule for {op!r}", e)
+
+
+class _Inference(Unifier):
+    def __init__(self, decls: Mapping[str, Decl], parsed: Parsed | None):
+        super().__init__()
+        self.decls = decls
+        self.parsed = parsed
+        self.var_shapes: dict[str, tuple] = {}
+        self.raw: dict[E.Path, tuple] = {}
+
+    def fail(self, message: str, node: E.Expr) -> ShapeError:
+        pos = self.parsed.position(node) if self.parsed else None
+        from .printer import to_text
+
+        return ShapeError(f"{message} in {to_text(node)}", pos, self.parsed.text if self.parsed else None)
+
+    def infer(self, e: E.Expr, path: E.Path) -> tuple:
+        s = self._infer(e, path)
+        self.raw[path] = s
+        return s
+
+    def _infer(self, e: E.Expr, path: E.Path) -> tuple:
+        op = e.op
+        if op == E.SYM:
+            if e.name not in self.var_shapes:
+                d = self.decls.get(e.name)
+                if d is not None:
+                    self.var_shapes[e.name] = (d.shape.rows, d.shape.cols)
+                elif e.name[0].isupper():
+                    self.var_shapes[e.name] = (self.fresh(), self.fresh())
+                else:
+                    self.var_shapes[e.name] = (self.fresh(), 1)
+            return self.var_shapes[e.name]
+        if not e.args:
+            return self.constant_shape(op)
+        return self.op_shape(e, [self.infer(a, path + (i,)) for i, a in enumerate(e.args)])
 
     def resolve(self, d, names: dict[int, str], taken: set[str]) -> Dim:
         d = self.find(d)

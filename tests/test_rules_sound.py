@@ -2,7 +2,7 @@
 
 How a rule is instantiated (the same for every rule, no special cases):
 
-* Pattern variables that must be numbers (conditions `num`, `int2`, `notone`, or the exponent of
+* Pattern variables that must be numbers (conditions `num`, `int2`, `notone`, `negnum`, or the exponent of
   a `^`) get random rational constants that satisfy the condition; `eval(...)` is computed by
   `rules.instantiate`.  Every other pattern variable becomes a fresh variable (a matrix).
 * Shapes: first the most general typing of `lhs - rhs` is inferred with every variable free
@@ -43,11 +43,12 @@ from rewrite.rules import Rule, instantiate, library
 from rewrite.shapes import SCALAR, Decl, Shape, infer
 
 RULES = library()
-NUMBER_PREDICATES = {"num", "int2", "notone"}
+NUMBER_PREDICATES = {"num", "int2", "notone", "negnum"}
 # number choices per predicate (0 is not a number term: `num(0)` builds the constant 0)
 NUMBERS = {
     "num": [Fraction(2), Fraction(-3), Fraction(1, 2), Fraction(-5, 3), Fraction(1)],
     "int2": [Fraction(2), Fraction(3), Fraction(4)],
+    "negnum": [Fraction(-3), Fraction(-1, 2), Fraction(-1)],
     "notone": [Fraction(2), Fraction(3), Fraction(-1), Fraction(-2), Fraction(1, 2), Fraction(3, 2)],
     "exponent": [Fraction(2), Fraction(3), Fraction(-1)],
 }

@@ -93,6 +93,8 @@ def property_rules() -> list[str]:
         f"(rule ((diagonal e)) ((symmetric e)) :ruleset {R})",
         f"(rule ((= e (Mul t a)) (= t (T a))) ((symmetric e)) :ruleset {R})",
         f"(rule ((= e (Mul a t)) (= t (T a))) ((symmetric e)) :ruleset {R})",
+        f"(rule ((= e (Add t a)) (= t (T a))) ((symmetric e)) :ruleset {R})",
+        f"(rule ((= e (Add a t)) (= t (T a))) ((symmetric e)) :ruleset {R})",
         f"(rule ((= e (Num q))) ((invertible e) (symmetric e) (diagonal e)) :ruleset {R})",
         f"(rule ((= e (Num q)) (> q (bigrat (bigint 0) (bigint 1)))) ((positive e)) :ruleset {R})",
     ]

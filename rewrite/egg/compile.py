@@ -67,7 +67,7 @@ class _Compiler:
         self.facts: list[str] = []
         self.dims = _Dims()
         self.fresh = itertools.count()
-        self.scalar_vars = {c.var for c in rule.conditions if c.pred in ("scalar", "num", "int2", "notone")}
+        self.scalar_vars = {c.var for c in rule.conditions if c.pred in ("scalar", "num", "int2", "notone", "negnum")}
         self.bound_dims: set[str] = set()   # egglog variables holding dimensions (bound in the query)
 
     # --- the query ----------------------------------------------------------------------------
@@ -105,8 +105,10 @@ class _Compiler:
             return [f"({pred} {v})", f"(= (rows {v}) (cols {v}))"]
         if pred in ("positive", "const", "hasd"):
             return [f"({pred} {v})"]
-        if pred in ("num", "int2", "notone"):
+        if pred in ("num", "int2", "notone", "negnum"):
             out = [f"(= {v} (Num {q}))"]
+            if pred == "negnum":
+                out.append(f"(< {q} {rational(0)})")
             if pred == "int2":
                 out += [f"(= (denom {q}) (bigint 1))", f"(>= {q} {rational(2)})"]
             if pred == "notone":

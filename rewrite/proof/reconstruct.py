@@ -32,7 +32,7 @@ from ..rules import EVAL, Rule, evaluate_constant, instantiate, library, match
 from ..shapes import Decl, Shape, infer
 
 DIRECTIONS = ("forward", "backward")
-LITERAL_PREDS = ("num", "int2", "notone")   # conditions the kernel decides on the term's form
+LITERAL_PREDS = ("num", "int2", "notone", "negnum")   # conditions the kernel decides on the term's form
 
 
 class ReconstructionFailed(RewriteError):
@@ -364,7 +364,7 @@ class Reconstructor:
             if pred in ("symmetric", "spd", "invertible", "diagonal", "positive", "const", "hasd") \
                     and c not in snap.props.get(pred, ()):
                 return False
-            if pred in ("num", "int2", "notone") and self._num_value(c) in (None, 0):
+            if pred in LITERAL_PREDS and self._num_value(c) in (None, 0):
                 return False
         return True
 

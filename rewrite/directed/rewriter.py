@@ -1,0 +1,108 @@
+"""The term a directed stage rewrites: rule applications through the kernel, recorded as steps."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Mapping
+
+from .. import expr as E
+from ..errors import RewriteError
+from ..proof.kernel import StepError, Term, bindings, rewrite_at
+from ..rules import Rule, library
+from ..shapes import Decl
+
+Path = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """`rule` read `direction` at `path` of the whole term (the proof format's step)."""
+    rule: str
+    direction: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Budget:
+    steps: int = 200_000
+    nodes: int = 400_000      # size of the term (tree nodes)
+    seconds: float = 10.0
+
+
+class OutOfBudget(RewriteError):
+    """A directed stage reached a budget; `what` is "steps", "nodes" or "time"."""
+
+    def __init__(self, what: str, limit):
+        self.what, self.limit = what, limit
+        super().__init__(f"{what} budget of {limit:,} reached" if what != "time"
+                         else f"time budget of {limit} s reached")
+
+
+class Rewriter:
+    """A whole term, rewritten in place by rule applications at paths; `steps` is the proof."""
+
+    def __init__(self, start: Term, decls: Mapping[str, Decl], wrt: str | None,
+                 budget: Budget = Budget(), rules: Mapping[str, Rule] | None = None):
+        self.term = start
+        self.decls = dict(decls)
+        self.wrt = wrt
+        self.rules = rules or library()
+        self.steps: list[Step] = []
+        self.budget = budget
+        self.deadline = time.perf_counter() + budget.seconds
+        self._has_d: dict[E.Expr, bool] = {}
+        self._depends: dict[E.Expr, bool] = {}
+
+    def at(self, path: Path) -> Term:
+        return self.term.at(path)
+
+    def rule(self, name: str) -> Rule:
+        return self.rules[name]
+
+    def apply(self, name: str, path: Path, direction: str = "forward") -> Term:
+        """Apply a rule (StepError if it does not apply); the subterm it built at `path`."""
+        self.term, built = rewrite_at(self.term, self.rules[name], direction, path, self.decls, self.wrt)
+        self.steps.append(Step(name, direction, path))
+        self._charge()
+        return built
+
+    def attempt(self, name: str, path: Path, direction: str = "forward") -> bool:
+        """Apply the rule if it applies; whether it did."""
+        rule = self.rules[name]
+        side = rule.lhs if direction == "forward" else rule.rhs
+        if side.op != E.SYM and side.op != self.term.at(path).expr.op:
+            return False   # cheap pre-check: the root operator differs
+        try:
+            self.apply(name, path, direction)
+            return True
+        except StepError:
+            return False
+
+    def bindings(self, name: str, path: Path, direction: str = "forward") -> dict[str, Term] | None:
+        return bindings(self.rules[name], direction, self.term.at(path))
+
+    def has_d(self, e: E.Expr) -> bool:
+        """Does `e` contain a differential?  (Memoised: the same subterms are asked again.)"""
+        known = self._has_d.get(e)
+        if known is None:
+            known = e.op == E.DIFF or any(self.has_d(a) for a in e.args)
+            self._has_d[e] = known
+        return known
+
+    def depends(self, e: E.Expr) -> bool:
+        """Does `e` contain the variable or a differential (is it not `const`)?"""
+        known = self._depends.get(e)
+        if known is None:
+            known = (e.op == E.DIFF or (e.op == E.SYM and e.name == self.wrt)
+                     or any(self.depends(a) for a in e.args))
+            self._depends[e] = known
+        return known
+
+    def _charge(self) -> None:
+        b = self.budget
+        if len(self.steps) > b.steps:
+            raise OutOfBudget("steps", b.steps)
+        if self.term.size > b.nodes:
+            raise OutOfBudget("nodes", b.nodes)
+        if len(self.steps) % 64 == 0 and time.perf_counter() > self.deadline:
+            raise OutOfBudget("time", b.seconds)

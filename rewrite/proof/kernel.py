@@ -1,0 +1,232 @@
+"""The trusted kernel: terms that carry their shapes, and one rule application.
+
+A `Term` is an expression with the shape of every subterm (a parallel tree).  `apply` rewrites
+the subterm at a path by one library rule in one direction, after checking that
+
+- the rule's side matches the subterm there (the match fixes every variable of the rule),
+- its side conditions hold for the bound subterms (`conditions.holds`, on their shapes),
+- the part the rule builds is well typed, with the shape of the part it replaces.
+
+Only the nodes a step builds are typed; everything else keeps its shapes, so a step costs the
+size of the rule plus the length of the path, not the size of the term.  The checker replays
+proofs with `apply`, and the directed derivation engine makes its steps with it, so every step
+the engine records is one the checker accepts (LCF style: the engine can only use the kernel's
+operations).
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+from .. import expr as E
+from ..conditions import holds
+from ..errors import RewriteError, ShapeError
+from ..rules import EVAL, Rule, evaluate_constant
+from ..shapes import Decl, Shape, Unifier, is_free
+
+
+class StepError(RewriteError):
+    """A rule does not apply where a step says it does (the message says why)."""
+
+
+class Term:
+    """An expression and its shape, with the typed arguments (immutable by convention).
+    `size` counts the nodes of the tree."""
+    __slots__ = ("expr", "rows", "cols", "kids", "size")
+
+    def __init__(self, expr: E.Expr, rows, cols, kids: tuple["Term", ...] = ()):
+        self.expr, self.rows, self.cols, self.kids = expr, rows, cols, kids
+        self.size = 1 + sum(k.size for k in kids)
+
+    @property
+    def shape(self) -> Shape:
+        return Shape(self.rows, self.cols)
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.rows == 1 and self.cols == 1
+
+    def at(self, path: Sequence[int]) -> "Term":
+        node = self
+        for i in path:
+            node = node.kids[i]
+        return node
+
+    def __repr__(self) -> str:
+        return f"Term({self.expr!r}: {self.rows} x {self.cols})"
+
+
+# --- typing -------------------------------------------------------------------------------------
+class _Typer(Unifier):
+    """Types an expression bottom-up; `leaf(sym)` gives the Term of a symbol (a declared variable
+    of the whole term, or a subterm bound to a rule variable)."""
+
+    def __init__(self, leaf, evaluate=None):
+        super().__init__()
+        self.leaf = leaf
+        self.evaluate = evaluate   # computes an eval(...) node (a rule's built side) to a number
+
+    def fail(self, message: str, node: E.Expr) -> ShapeError:
+        from ..printer import to_text
+
+        return ShapeError(f"{message} in {to_text(node)}")
+
+    def raw(self, e: E.Expr):
+        """(raw shape, builder) pairs: the shape may hold free dimensions until `finish`."""
+        op = e.op
+        if op == E.SYM:
+            t = self.leaf(e)
+            return (t.rows, t.cols), t
+        if op == EVAL:
+            return (1, 1), Term(self.evaluate(e), 1, 1)
+        if not e.args:
+            return self.constant_shape(op), ("leaf", e)
+        kids = [self.raw(a) for a in e.args]
+        if op == E.POW and isinstance(kids[1][1], Term):   # the exponent was computed: type it as given
+            e = e.with_args((e.args[0], kids[1][1].expr))
+        return self.op_shape(e, [k[0] for k in kids]), ("node", e, kids)
+
+    def finish(self, raw_shape, built, name=None) -> Term:
+        """The Term of a `raw` result.  A dimension left free is an error, unless `name` gives
+        it a name (a constant of a whole input term whose size nothing fixes, as in tr(I))."""
+        rows, cols = (self.resolve(d, name) for d in raw_shape)
+        if isinstance(built, Term):
+            return built
+        kind, e = built[0], built[1]
+        if kind == "leaf":
+            return Term(e, rows, cols)
+        kids = tuple(self.finish(shape, b, name) for shape, b in built[2])
+        return Term(e.with_args(tuple(k.expr for k in kids)), rows, cols, kids)
+
+    def resolve(self, d, name):
+        d = self.find(d)
+        if is_free(d):
+            if name is None:
+                raise ShapeError("the size of a constant is not determined")
+            return name(d)
+        return d
+
+
+def typed(e: E.Expr, decls: Mapping[str, Decl]) -> Term:
+    """The Term of a whole expression; every symbol must be declared.  A constant whose size
+    nothing fixes (`tr(I)`) gets a fresh dimension name.  Raises ShapeError."""
+    def leaf(sym: E.Expr) -> Term:
+        d = decls.get(sym.name)
+        if d is None:
+            raise ShapeError(f"{sym.name} is not declared")
+        return Term(sym, d.shape.rows, d.shape.cols)
+
+    typer = _Typer(leaf)
+    shape, built = typer.raw(e)
+    taken = {str(d) for decl in decls.values() for d in (decl.shape.rows, decl.shape.cols)}
+    names: dict[int, str] = {}
+
+    def name(d) -> str:
+        if d.id not in names:
+            i = len(names) + 1
+            while f"k{i}" in taken:
+                i += 1
+            names[d.id] = f"k{i}"
+            taken.add(names[d.id])
+        return names[d.id]
+
+    return typer.finish(shape, built, name=name)
+
+
+# --- one step -------------------------------------------------------------------------------------
+def _match(p: E.Expr, t: Term, bound: dict[str, Term]) -> bool:
+    """Extend `bound` so that pattern `p` is the expression of `t`."""
+    if p.op == E.SYM:
+        seen = bound.get(p.name)
+        if seen is None:
+            bound[p.name] = t
+            return True
+        return seen.expr == t.expr
+    e = t.expr
+    if p.op != e.op or len(p.args) != len(e.args) or p.value != e.value or p.name != e.name:
+        return False
+    return all(_match(a, k, bound) for a, k in zip(p.args, t.kids))
+
+
+def bindings(rule: Rule, direction: str, term: Term) -> dict[str, Term] | None:
+    """The subterms the rule's matched side binds at the root of `term`, or None if it does not
+    match (a helper for strategies; `apply` decides validity)."""
+    bound: dict[str, Term] = {}
+    return bound if _match(sides(rule, direction)[0], term, bound) else None
+
+
+def _eval(bound: Mapping[str, Term]):
+    def evaluate(e: E.Expr) -> E.Expr:
+        values = {}
+        for v in e.symbols():
+            t = bound[v].expr
+            if t.op not in (E.NUM, E.ZERO):
+                raise StepError(f"eval needs numbers, but {v} is {t}")
+            values[v] = t
+        from ..rules import instantiate
+
+        try:
+            return E.num(evaluate_constant(instantiate(e.args[0], values)))
+        except (ArithmeticError, ValueError) as err:
+            raise StepError(f"cannot compute {e}: {err}") from None
+    return evaluate
+
+
+def sides(rule: Rule, direction: str) -> tuple[E.Expr, E.Expr]:
+    """(side matched, side built); a side computing eval(...) can only be built."""
+    if direction not in ("forward", "backward"):
+        raise StepError(f"direction must be forward or backward, not {direction!r}")
+    pattern, build = rule.sides(direction)
+    if direction == "backward" and any(n.op == EVAL for _, n in rule.rhs.walk()):
+        raise StepError(f"{rule.name} computes its right side (eval) and cannot be applied backward")
+    return pattern, build
+
+
+def rewrite_at(term: Term, rule: Rule, direction: str, path: Sequence[int],
+               decls: Mapping[str, Decl], wrt: str | None) -> tuple[Term, Term]:
+    """(new whole term, the subterm built at `path`): `rule` applied at `path` of `term`.
+    Raises StepError saying why the step is not valid."""
+    pattern, build = sides(rule, direction)
+    spine = [term]
+    node = term
+    for i in path:
+        if not 0 <= i < len(node.kids):
+            raise StepError(f"no subterm at path {list(path)}")
+        node = node.kids[i]
+        spine.append(node)
+    bound: dict[str, Term] = {}
+    if not _match(pattern, node, bound):
+        raise StepError(f"the rule side {pattern} does not match {_short(node.expr)}")
+    for cond in rule.conditions:
+        t = bound[cond.var]
+        if not holds(cond.pred, t.expr, Shape(t.rows, t.cols), decls, wrt):
+            raise StepError(f"condition {cond} does not hold for {cond.var} = {_short(t.expr)} "
+                            f"(shape {t.rows} x {t.cols})")
+    typer = _Typer(lambda sym: bound[sym.name], _eval(bound))
+    try:
+        shape, b = typer.raw(build)
+        typer.unify(shape[0], node.rows, build, "the rewritten part has another row count")
+        typer.unify(shape[1], node.cols, build, "the rewritten part has another column count")
+        new = typer.finish(shape, b)
+    except ShapeError as err:
+        raise StepError(f"the rewritten part is ill-typed: {err}") from None
+    built = new
+    for parent, i in zip(reversed(spine[:-1]), reversed(path)):
+        kids = parent.kids[:i] + (new,) + parent.kids[i + 1:]
+        new = Term(parent.expr.with_args(tuple(k.expr for k in kids)), parent.rows, parent.cols, kids)
+    return new, built
+
+
+def apply(term: Term, rule: Rule, direction: str, path: Sequence[int], decls: Mapping[str, Decl],
+          wrt: str | None) -> Term:
+    """The whole term after one valid step; StepError if the step is not valid."""
+    return rewrite_at(term, rule, direction, path, decls, wrt)[0]
+
+
+def _short(e: E.Expr, limit: int = 160) -> str:
+    from ..printer import to_text
+
+    s = to_text(e)
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+__all__ = ["Term", "StepError", "typed", "apply", "rewrite_at", "sides", "bindings"]
