@@ -90,14 +90,6 @@ def cmd_derive(args) -> int:
     result = derive(_read_term(args.f), args.wrt, _declarations(args.var), proof=not args.no_proof,
                     convention=args.convention)
     proof = result.proof
-    why = result.proof_failure or "the proof could not be reconstructed"
-    if proof is None and not args.no_proof:
-        _warn(f"no proof: {why}")
-        if needs_proof:
-            print(f"{PROG}: unknown: {'a proof file' if args.proof else args.format + ' output'} "
-                  f"needs a proof; ∂f/∂{result.wrt} = {result.gradient}", file=sys.stderr)
-            return EXIT_UNKNOWN
-
     if args.format == "json":
         data = result.as_dict()
         if proof is not None:
@@ -273,8 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--wrt", required=True, metavar="X", help="the variable to differentiate by")
     var_option(d)
     d.add_argument("--format", choices=("text", "json", "markdown", "latex"), default="text")
-    d.add_argument("--proof", metavar="FILE", help="write the proof (JSON, rewrite-proof/1) to FILE")
-    d.add_argument("--no-proof", action="store_true", help="skip proof reconstruction (faster)")
+    d.add_argument("--proof", metavar="FILE", help="write the proof (JSON, rewrite-proof/2) to FILE")
+    d.add_argument("--no-proof", action="store_true", help="leave the proof out of the result")
     d.add_argument("--convention", choices=("unconstrained", "symmetric", "cookbook"),
                    default="unconstrained",
                    help="for a symmetric X: the unconstrained G (default), sym(G) = (G + G')/2, "

@@ -9,8 +9,8 @@ symmetric only symmetric dX occur, and two other answers are in use:
   (Matrix Cookbook, section 2.8).  It is not a gradient in the sense of tr(.'*dX).
 
 A convention is a definition applied to G, not an identity, so it is not a proof step.  The
-defining term is then simplified by the tidy stage (an egglog run), and that simplification
-has its own equality proof.
+defining term is then simplified by the tidy stage, and that simplification has its own
+equality proof.
 """
 from __future__ import annotations
 
@@ -43,17 +43,15 @@ def require(convention: str, wrt: str, props) -> None:
 
 
 def convert(derivation, convention: str, proof: bool = True):
-    """(gradient under `convention`, equality proof defining-term = gradient or None, failure)."""
+    """(gradient under `convention`, equality proof defining-term = gradient, or None without
+    `proof`)."""
     from .pipeline import tidy as tidy_stage
 
     term = definition(derivation.gradient, convention)
-    tidy, runs = tidy_stage(term, derivation.wrt, derivation.vars)
+    tidy, steps = tidy_stage(term, None, derivation.vars)   # an equality: no variable
     if not proof:
-        return tidy, None, None
-    from .proof.build import proof_of_rounds
-    from .proof.reconstruct import ReconstructionFailed
+        return tidy, None
+    from .proof.model import EqualityClaim, make_proof
 
-    try:
-        return tidy, proof_of_rounds(term, tidy, runs, derivation.vars), None
-    except ReconstructionFailed as failure:
-        return tidy, None, failure.reason
+    claim = EqualityClaim(kind="equality", lhs=str(term), rhs=str(tidy))
+    return tidy, make_proof(claim, derivation.vars, steps, {"steps": len(steps)})

@@ -15,9 +15,28 @@ add-commutativity in a saturating run (together they pass a million e-nodes at t
 from __future__ import annotations
 
 from . import expr as E
+from .egg.compile import RuleUse
 from .egg.session import Budget
 from .egg.snapshot import ENode, Snapshot
-from .stages import ARITH, ZERO, both_ways, forward, group_uses
+from .rules import library
+
+
+def group_uses(name: str, direction: str = "forward", exclude: tuple[str, ...] = ()) -> list[RuleUse]:
+    """Every rule of a group (a file in rules/), in one direction."""
+    return [RuleUse(r.name, direction) for r in library().values()
+            if r.group == name and r.name not in exclude]
+
+
+def both_ways(*names: str) -> list[RuleUse]:
+    return [RuleUse(n, d) for n in names for d in ("forward", "backward")]
+
+
+def forward(*names: str) -> list[RuleUse]:
+    return [RuleUse(n, "forward") for n in names]
+
+
+ZERO = group_uses("zero")
+ARITH = group_uses("arithmetic")
 
 
 NORMALIZE = (

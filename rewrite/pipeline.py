@@ -1,35 +1,35 @@
-"""The derivation of a gradient: five egglog stages from d(f) to tr(G'*dX).
+"""The derivation of a gradient: directed stages from d(f) to tr(G'*dX), one term throughout.
 
-Each stage is one egglog run; its result is extracted from the e-graph, and the run (its
-snapshot, source and target) is kept so that a proof of every change can be reconstructed.
+1. differentiate  push d(.) to the variable (`directed/differentiate.py`);
+2. isolate        wrap df as tr(1'*df) and move every operator around dX into the left factor,
+                  splitting at sums (`directed/isolate.py`);
+3. collect        join the parts tr(G_i'*dX) into tr(G'*dX);
+4. tidy           bring G to a normal form (`directed/tidy.py`).
+
+Every change is a kernel rule application on the whole term, so the recorded steps are the
+proof from d(f) to tr(G'*dX).  Each stage is linear in the size of the term it works on; the
+budgets (steps, term size, seconds) are there for inputs whose differential itself is huge.
 """
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Callable, Mapping
 
-from . import costs, stages
 from . import expr as E
-from .egg.compile import RuleUse
-from .egg.extract import Extraction
-from .egg.session import Budget, RunStats, Session
-from .egg.snapshot import ENode, Snapshot
+from .directed.differentiate import differentiate
+from .directed.isolate import collect, peel, wrap
+from .directed.rewriter import Budget, OutOfBudget, Rewriter, Step
+from .directed.tidy import tidy as tidy_at
 from .errors import InputError, ShapeError, UnknownResult
+from .proof.kernel import typed
 from .shapes import Decl, Typing, infer, normalize_decls
 from .syntax import parse_with_spans
 
-
-@dataclass
-class StageRun:
-    """One stage applied at `path` of the whole term: `source` became `target` in `snapshot`."""
-    stage: str
-    source: E.Expr
-    target: E.Expr
-    path: E.Path
-    stats: RunStats
-    snapshot: Snapshot
-    seconds: float = 0.0
+BUDGET = Budget(steps=200_000, nodes=400_000, seconds=10.0)
+GRADIENT = (0, 0, 0)       # where G sits in tr(G'*dX)
+RECURSION = 20_000         # the strategies and printers recurse along the depth of terms
 
 
 @dataclass
@@ -39,11 +39,11 @@ class Derivation:
     vars: dict[str, Decl]
     gradient: E.Expr
     differential: E.Expr
-    runs: list[StageRun] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    stages: list[dict[str, Any]] = field(default_factory=list)
 
     def stats(self) -> list[dict]:
-        return [{"stage": r.stage, "path": list(r.path), **r.stats.as_dict(),
-                 "snapshot_nodes": r.snapshot.size} for r in self.runs]
+        return self.stages
 
 
 def canonical(gradient: E.Expr, wrt: str) -> E.Expr:
@@ -74,146 +74,67 @@ def prepare(f: str | E.Expr, wrt: str, vars: Mapping[str, object] | None) -> tup
     return expr, typing
 
 
-class _Pipeline:
-    def __init__(self, wrt: str, typing: Typing):
-        self.wrt = wrt
-        self.vars = typing.vars
-        self.runs: list[StageRun] = []
+class _Stages:
+    """Runs stages on one Rewriter and keeps a statistics record per stage."""
 
-    def run(self, stage: str, uses: list[RuleUse], source: E.Expr, path: E.Path,
-            goal_canonical: bool = False, budget: Budget | None = None) -> tuple[Snapshot, str, RunStats]:
-        """Saturate `source` with `uses`; the frozen e-graph, the root's name, the statistics."""
-        typing = infer(source, self.vars)
-        with Session(uses, self.wrt, self.vars, ("dfree",) if goal_canonical else ()) as session:
-            root = session.add(source, typing)
-            goal = None
-            if goal_canonical:   # stop as soon as the root has a member tr(G'*dX) with G free of d
-                x = f'(Sym "{self.wrt}")'
-                goal = (f"(= {root} (FTr (Mul (T g) (D {x})))) (dfree g) "
-                        f"(= (rows g) (rows {x})) (= (cols g) (cols {x}))")
-            stats = session.run(budget or stages.BUDGETS[stage], goal)
-            return session.snapshot(), root, stats
+    def __init__(self, rw: Rewriter):
+        self.rw = rw
+        self.records: list[dict[str, Any]] = []
 
-    def record(self, stage, source, target, path, stats, snap, t0) -> None:
-        self.runs.append(StageRun(stage, source, target, path, stats, snap, time.perf_counter() - t0))
-
-    def directed(self, stage: str, uses, source: E.Expr, cost_of, budget: Budget | None = None) -> E.Expr:
-        """A stage of directed rules: run, then extract the cheapest member of the root class."""
-        t0 = time.perf_counter()
-        snap, root, stats = self.run(stage, uses, source, (), budget=budget)
-        ex = Extraction(snap, cost_of(snap))
-        c = snap.roots[root]
-        if ex.cost(c) is None:
-            raise UnknownResult("no well-typed term found", stage, stats.as_dict())
-        target = ex.term(c)
-        self.record(stage, source, target, (), stats, snap, t0)
-        return target, ex.cost(c), stats
-
-    def tidy(self, term: E.Expr, path: E.Path) -> E.Expr:
-        """The tidy stage in short rounds, each from the previous round's extracted term, until
-        nothing changes.  One long saturation finds the same forms but grows e-graphs of 10^4
-        nodes whose proofs cannot be reconstructed; rounds of a few iterations stay small."""
-        for _ in range(stages.TIDY_ROUNDS):
-            for iterations in stages.TIDY_ITERATIONS:   # fewer iterations if the e-graph grows big
-                full = stages.BUDGETS["tidy"]
-                budget = Budget(min(iterations, full.iterations), full.nodes, full.seconds)
-                tidied, _, _ = self.directed("tidy", stages.TIDY, term, costs.textbook, budget)
-                run = self.runs[-1]
-                run.path = path
-                if run.snapshot.size <= stages.TIDY_ROUND_NODES or iterations == stages.TIDY_ITERATIONS[-1]:
-                    break
-                self.runs.pop()
-            if tidied == term:
-                break
-            term = tidied
-        return term
-
-    def canonical_form(self, stage: str, uses, source: E.Expr, path: E.Path, budget: str | None = None) -> E.Expr:
-        """Run `uses` on `source` and pick the member tr(G'*dX) with the smallest G."""
-        t0 = time.perf_counter()
-        snap, root, stats = self.run(budget or stage, uses, source, path, goal_canonical=True)
-        ex = Extraction(snap, costs.free_of_d)
-        var = snap.class_of_node.get(ENode(E.SYM, name=self.wrt))
-        dx = snap.class_of_node.get(ENode(E.DIFF, (var,))) if var is not None else None
-        want = snap.shape(var) if var is not None else None   # G has the shape of X
-        best = None
-        for node in snap.classes.get(snap.roots[root], []):
-            if node.op != "tr":
-                continue
-            for m in snap.classes[node.children[0]]:
-                if m.op != E.MUL or m.children[1] != dx:
-                    continue
-                for t in snap.classes[m.children[0]]:
-                    if t.op != E.TRANSPOSE:
-                        continue
-                    k = ex.cost(t.children[0])
-                    if snap.shape(t.children[0]) != want:
-                        continue
-                    if k is not None and k[0] == 0 and (best is None or k < best[0]):
-                        best = (k, t.children[0])
-        if best is None:
-            why = f"no form tr(G'*d{self.wrt}) found ({stats.stop}: {stats.iterations} iterations, " \
-                  f"{stats.nodes} e-nodes)"
-            raise UnknownResult(why, stage, stats.as_dict())
-        target = canonical(ex.term(best[1]), self.wrt)
-        self.record(stage, source, target, path, stats, snap, t0)
-        return target
+    def run(self, name: str, work: Callable[[], Any]) -> Any:
+        rw = self.rw
+        t0, n0 = time.perf_counter(), len(rw.steps)
+        stop = "done"
+        try:
+            out = work()
+        except OutOfBudget as err:
+            raise UnknownResult(str(err), name, {"stop": err.what, "steps": len(rw.steps) - n0}) from None
+        if out is False:
+            stop = "budget"
+        self.records.append({"stage": name, "steps": len(rw.steps) - n0,
+                             "seconds": round(time.perf_counter() - t0, 4),
+                             "term_nodes": rw.term.size, "stop": stop})
+        return out
 
 
-def summands(e: E.Expr, path: E.Path = ()) -> list[E.Path]:
-    """Paths of the terms of a sum tree (maximal subterms that are not + or -)."""
-    if e.op in (E.ADD, E.SUB):
-        return summands(e.args[0], path + (0,)) + summands(e.args[1], path + (1,))
-    return [path]
+def derive_expr(expr: E.Expr, wrt: str, typing: Typing, budget: Budget | None = None) -> Derivation:
+    """The derivation of ∂f/∂wrt for a parsed, typed scalar f (budget: `BUDGET` unless given).
+    Raises UnknownResult."""
+    if sys.getrecursionlimit() < RECURSION:
+        sys.setrecursionlimit(RECURSION)
+    rw = Rewriter(typed(E.diff(expr), typing.vars), typing.vars, wrt, budget or BUDGET)
+    stages = _Stages(rw)
+    stages.run("differentiate", lambda: differentiate(rw))
+    stages.run("isolate", lambda: (wrap(rw), peel(rw)))
+    stages.run("collect", lambda: collect(rw))
+    stages.run("tidy", lambda: tidy_at(rw, GRADIENT))
+    gradient = rw.term.at(GRADIENT).expr
+    if rw.term.expr != canonical(gradient, wrt):   # the stages end there by construction
+        raise UnknownResult(f"the derivation ended at {rw.term.expr}, not at tr(G'*d{wrt})", "collect")
+    return Derivation(expr, wrt, typing.vars, gradient, rw.term.expr, rw.steps, stages.records)
 
 
-def derive_expr(expr: E.Expr, wrt: str, typing: Typing) -> Derivation:
-    p = _Pipeline(wrt, typing)
-    start = E.diff(expr)
-
-    differential, cost, stats = p.directed("differentiate", stages.DIFFERENTIATE, start,
-                                           lambda s: costs.differentiated(s, wrt))
-    if cost[0] > 0:
-        raise UnknownResult(f"could not push d(...) through every operator ({stats.stop})",
-                            "differentiate", stats.as_dict())
-
-    linear, cost, stats = p.directed("linearize", stages.LINEARIZE, differential, lambda s: costs.linearized)
-    if cost[0] > 0:
-        raise UnknownResult(f"could not bring df to a sum of terms linear in d{wrt} ({stats.stop})",
-                            "linearize", stats.as_dict())
-
-    isolated = linear
-    for path in summands(linear):
-        term = linear.at(path)
-        form = None
-        # directed peeling first, then saturation with few rules, then with all of them
-        for uses, budget in ((stages.ISOLATE_ADJOINT, "isolate-adjoint"),
-                             (stages.ISOLATE_CORE, "isolate-core"), (stages.ISOLATE, "isolate")):
-            try:
-                form = p.canonical_form("isolate", uses, term, path, budget)
-                break
-            except UnknownResult as failure:
-                last = failure
-        if form is None:
-            raise last
-        isolated = isolated.replace(path, form)
-
-    collected = isolated
-    if len(summands(linear)) > 1:
-        collected = p.canonical_form("collect", stages.COLLECT, isolated, ())
-    raw_gradient = collected.args[0].args[0].args[0]
-
-    tidy = p.tidy(raw_gradient, (0, 0, 0))
-    return Derivation(expr, wrt, typing.vars, tidy, canonical(tidy, wrt), p.runs)
-
-
-def tidy(term: E.Expr, wrt: str, vars: Mapping[str, Decl]) -> tuple[E.Expr, list[StageRun]]:
-    """The tidy stage alone on a whole term (e.g. a convention's definition): the tidied term
-    and its runs (rounds), each from the previous one's target at path ()."""
-    p = _Pipeline(wrt, infer(term, vars))
-    return p.tidy(term, ()), p.runs
-
-
-def derive(f: str | E.Expr, wrt: str, vars: Mapping[str, object] | None = None) -> Derivation:
+def derive(f: str | E.Expr, wrt: str, vars: Mapping[str, object] | None = None,
+           budget: Budget | None = None) -> Derivation:
     expr, typing = prepare(f, wrt, vars)
-    return derive_expr(expr, wrt, typing)
+    return derive_expr(expr, wrt, typing, budget)
+
+
+def tidy(term: E.Expr, wrt: str | None, vars: Mapping[str, Decl],
+         budget: Budget | None = None) -> tuple[E.Expr, list[Step]]:
+    """The tidy stage alone on a whole term (e.g. a convention's definition): the tidied term and
+    the steps from `term` to it."""
+    rw = Rewriter(typed(term, vars), vars, wrt, budget or BUDGET)
+    tidy_at(rw, ())
+    return rw.term.expr, rw.steps
+
+
+def proof_of_derivation(d: Derivation):
+    """The proof d(f) = tr(G'*dX) of a derivation (its steps are kernel steps already)."""
+    from .proof.model import GradientClaim, make_proof
+
+    claim = GradientClaim(kind="gradient", f=str(d.f), wrt=d.wrt, gradient=str(d.gradient),
+                          differential=str(d.differential))
+    stats = {"steps": len(d.steps), "stages": [{k: v for k, v in s.items() if k != "seconds"}
+                                               for s in d.stages]}
+    return make_proof(claim, d.vars, d.steps, stats)

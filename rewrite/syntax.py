@@ -166,6 +166,9 @@ class _Parser:
         elif self.tok.kind == "op" and self.tok.text == "(" and sign == 1:
             lit = self.try_literal()
             if lit is None:
+                zero = self._zero_denominator()
+                if zero is not None:
+                    raise ParseError("division by zero in a constant", zero.pos, self.text)
                 raise self.error("an exponent must be a number, like 2, -1 or (1/2)", t)
             return lit
         else:
@@ -196,7 +199,7 @@ class _Parser:
         j += 1
         if t[j].kind == "op" and t[j].text == "/" and t[j + 1].kind == "num" and _is_int(t[j + 1].text):
             if Fraction(t[j + 1].text) == 0:
-                raise ParseError("division by zero in a constant", t[j + 1].pos, self.text)
+                return None   # (1/0) is no number: it reads as a division (which has no value)
             value /= Fraction(t[j + 1].text)
             j += 2
         if not (t[j].kind == "op" and t[j].text == ")"):
@@ -206,6 +209,16 @@ class _Parser:
         start = self.tok.pos
         self.i = j + 1
         return self.node(E.num(sign * value), start, t[j])
+
+    def _zero_denominator(self) -> Token | None:
+        """The 0 of a bracketed `(n/0)` starting at the current token, if that is what follows."""
+        t, j = self.tokens, self.i + 1
+        if t[j].kind == "op" and t[j].text == "-":
+            j += 1
+        if (t[j].kind == "num" and t[j + 1].text == "/" and t[j + 2].kind == "num"
+                and _is_int(t[j + 2].text) and Fraction(t[j + 2].text) == 0):
+            return t[j + 2]
+        return None
 
     def primary(self) -> E.Expr:
         t = self.tok

@@ -22,6 +22,7 @@ from .shapes import Decl, infer, normalize_decls
 from .syntax import parse
 
 PROVED, REFUTED, UNKNOWN = "proved", "refuted", "unknown"
+GRADIENT = (0, 0, 0)   # where G sits in tr(G'*dX)
 
 
 @dataclass
@@ -373,20 +374,16 @@ def verify_gradient(f, wrt: str, claimed, vars: Mapping[str, object] | None = No
 
 
 def _prove_gradient(fe, wrt, ce, typing, stats) -> VerifyResult:
+    from .directed.rewriter import Step
     from .pipeline import canonical, derive_expr
-    from .proof.build import derivation_steps, lift
     from .proof.model import GradientClaim, make_proof
-    from .proof.reconstruct import ReconstructionFailed
 
     try:
         d = derive_expr(fe, wrt, typing)   # f was prepared (parsed, typed) by the caller
-        derivation, _ = derivation_steps(d)
         stats["derived"] = str(d.gradient)
         steps, _, pstats, why = prove_equal(d.gradient, ce, d.vars)
     except UnknownResult as err:
         return _unknown(stats, f"no derivation: {err}")
-    except ReconstructionFailed as err:
-        return _unknown(stats, f"the derivation has no proof: {err.reason}")
     except BaseException as err:
         if not is_engine_failure(err):
             raise
@@ -394,13 +391,13 @@ def _prove_gradient(fe, wrt, ce, typing, stats) -> VerifyResult:
     stats.update(pstats)
     if steps is None:
         return _unknown(stats, f"the derived gradient {d.gradient} was not shown equal to the claim: {why}")
-    # the equality steps G -> G', lifted to tr(G'*dX): G sits at path (0, 0, 0) there
-    lifted = lift(steps, canonical(d.gradient, wrt), (0, 0, 0))
+    # the equality steps G -> G' act on G, at GRADIENT = (0, 0, 0) of tr(G'*dX)
+    lifted = [Step(s.rule, s.direction, GRADIENT + tuple(s.path)) for s in steps]
     claim = GradientClaim(kind="gradient", f=str(d.f), wrt=wrt, gradient=str(ce),
                           differential=str(canonical(ce, wrt)))
-    all_steps = derivation + lifted
+    all_steps = d.steps + lifted
     proof = make_proof(claim, d.vars, all_steps,
-                       {"steps": len(all_steps), "derivation_steps": len(derivation),
+                       {"steps": len(all_steps), "derivation_steps": len(d.steps),
                         "equality_steps": len(lifted), "derived": str(d.gradient),
                         "stages": pstats["stages"]})
     ok, errors = _kernel_ok(proof)

@@ -1,11 +1,11 @@
-"""The proof checker: the trusted kernel that replays a `rewrite-proof/1` proof.
+"""The proof checker: replays a `rewrite-proof/2` proof with the kernel (`kernel.py`).
 
-It trusts only the rule library (`rules/*.rules`), the parser, shape inference and the side
+It trusts only the rule library (`rules/*.rules`), the parser, the kernel's typing and the side
 conditions; nothing of the engine, extraction or reconstruction (de Bruijn's criterion: whatever
-produced the proof, this small module alone decides whether it is valid).  For each step it
-re-parses the terms, matches the library rule's side at the step's path with exactly the step's
-substitution, checks the side conditions, rebuilds the rewritten term and compares it with the
-stated one; then it checks that the steps chain and run from the claim's start to its end.
+produced the proof, this module alone decides whether it is valid).  It checks that each embedded
+rule is the library's rule of that name, parses and types the claim, then applies the steps one
+after another to the claim's start term (each must be a valid rule application where it says)
+and compares the result with the claim's end term.
 
 Every symbol must be declared in the proof's `vars`, so all terms are typed alike: the shapes a
 condition reads cannot differ from one step to the next.
@@ -20,12 +20,12 @@ from typing import Any, Mapping
 from pydantic import ValidationError
 
 from .. import expr as E
-from ..conditions import holds
 from ..errors import InputError
 from ..printer import to_text
-from ..rules import EVAL, Rule, instantiate, library, match, occurrences
-from ..shapes import SCALAR, Decl, Typing, infer, normalize_decls
+from ..rules import EVAL, Rule, library
+from ..shapes import Decl, normalize_decls
 from ..syntax import is_valid_symbol_name, parse
+from .kernel import StepError, Term, apply, typed
 from .model import FORMAT, EqualityClaim, GradientClaim, Proof
 
 MAX_ERRORS = 50
@@ -65,7 +65,6 @@ class _Checker:
         self.errors: list[str] = []
         self.decls: dict[str, Decl] = {}
         self.wrt: str | None = None
-        self.typings: dict[E.Expr, Typing] = {}  # consecutive steps share a term
 
     def error(self, message: str) -> None:
         self.errors.append(message)
@@ -84,19 +83,17 @@ class _Checker:
             return None
         return t
 
-    def typing(self, t: E.Expr, where: str) -> Typing | None:
-        if t not in self.typings:
-            try:
-                self.typings[t] = infer(t, self.decls)
-            except InputError as err:
-                self.error(f"{where}: ill-typed under the declared shapes: {err}")
-                return None
-        return self.typings[t]
+    def typed(self, t: E.Expr, where: str) -> Term | None:
+        try:
+            return typed(t, self.decls)
+        except InputError as err:
+            self.error(f"{where}: ill-typed under the declared shapes: {err}")
+            return None
 
     def same_shape(self, a: E.Expr, b: E.Expr) -> str | None:
         """None if a and b have one shape (a - b is well-typed; declared dims are rigid), else why."""
         try:
-            infer(E.sub(a, b), self.decls)
+            typed(E.sub(a, b), self.decls)
             return None
         except InputError as err:
             return str(err)
@@ -158,8 +155,8 @@ class _Checker:
         for name, t in (("f", f), ("gradient", g)):
             if t is not None and any(n.op == E.DIFF for _, n in t.walk()):
                 self.error(f"claim: {name} contains a differential")
-        if f is not None and (tf := self.typing(f, "claim f")) is not None and tf.shape() != SCALAR:
-            self.error(f"claim: f has shape {tf.shape()}, not scalar")
+        if f is not None and (tf := self.typed(f, "claim f")) is not None and not tf.is_scalar:
+            self.error(f"claim: f has shape {tf.shape}, not scalar")
         if g is not None and (why := self.same_shape(g, x)):
             self.error(f"claim: the gradient does not have the shape of {c.wrt} "
                        f"({self.decls[c.wrt].shape}): {why}")
@@ -169,95 +166,41 @@ class _Checker:
                        f"gradient G = {_short(g)}")
         return (E.diff(f) if f is not None else None), diff, statement
 
-    def check_step(self, i: int, step, rules: dict[str, Rule]) -> tuple[E.Expr | None, E.Expr | None]:
-        """(before, after) of the step as parsed (None where unreadable); errors recorded."""
-        where = _label(i, step)
-        before = self.term(step.before, f"{where}: before")
-        after = self.term(step.after, f"{where}: after")
-        rule = rules.get(step.rule)
-        if rule is None:
-            if step.rule not in self.proof.rules:
-                self.error(f"{where}: rule {step.rule!r} is not embedded in the proof")
-            elif step.rule in self.library:
-                self.error(f"{where}: its embedded rule differs from the library's")
-            else:
-                self.error(f"{where}: rule {step.rule!r} is not a library rule")
-            return before, after
-        # "=>" only tells the engine which way to run a rule; it is still an equation, except
-        # that a side computing eval(...) can only be built, never matched
-        if step.direction == "backward" and any(n.op == EVAL for _, n in rule.rhs.walk()):
-            self.error(f"{where}: the rule computes its right side (eval) and cannot be applied backward")
-            return before, after
-        subst: dict[str, E.Expr] = {}
-        for name, text in step.subst.items():
-            t = self.term(text, f"{where}: subst {name}")
-            if t is None:
-                return before, after
-            subst[name] = t
-        if before is None or after is None:
-            return before, after
-        path = tuple(step.path)
-        try:
-            site = before.at(path)
-        except IndexError:
-            self.error(f"{where}: before has no subterm at path {list(path)}")
-            return before, after
-        pattern, build = rule.sides(step.direction)
-        missing, extra = sorted(rule.variables - set(subst)), sorted(set(subst) - rule.variables)
-        if missing or extra:
-            self.error(f"{where}: subst must bind exactly {', '.join(sorted(rule.variables))}"
-                       + (f"; missing {', '.join(missing)}" if missing else "")
-                       + (f"; unknown {', '.join(extra)}" if extra else ""))
-            return before, after
-        if match(pattern, site) is None:
-            self.error(f"{where}: the rule side {pattern} does not match {_short(site)}")
-            return before, after
-        if instantiate(pattern, subst) != site:
-            self.error(f"{where}: the rule side {pattern} under subst is not {_short(site)} "
-                       f"(the substitution does not fit)")
-            return before, after
-        try:
-            new = instantiate(build, subst)
-        except (ArithmeticError, ValueError) as err:
-            self.error(f"{where}: cannot compute the rewritten subterm: {err}")
-            return before, after
-        expected = before.replace(path, new)
-        if expected != after:
-            self.error(f"{where}: after does not match: rewriting gives {_short(expected)}, "
-                       f"the step states {_short(after)}")
-            return before, after
-        t_before, t_after = self.typing(before, f"{where}: before"), self.typing(after, f"{where}: after")
-        if t_before is None or t_after is None:
-            return before, after
-        # conditions are decided on the lhs instance, in the whole term that contains it
-        lhs_typing = t_before if step.direction == "forward" else t_after
-        first = occurrences(rule.lhs)
-        for cond in rule.conditions:
-            shape = lhs_typing.shapes[path + first[cond.var]]
-            if not holds(cond.pred, subst[cond.var], shape, self.decls, self.wrt):
-                self.error(f"{where}: condition {cond} does not hold for {cond.var} = "
-                           f"{_short(subst[cond.var])} (shape {shape})")
-        return before, after
+    def replay(self, start: Term, rules: dict[str, Rule]) -> Term | None:
+        """The term after every step, or None at the first step that is not valid (an error
+        names it: a later step cannot be judged once the term it applies to is unknown)."""
+        term = start
+        for i, step in enumerate(self.proof.steps, 1):
+            where = _label(i, step)
+            rule = rules.get(step.rule)
+            if rule is None:
+                if step.rule not in self.proof.rules:
+                    self.error(f"{where}: rule {step.rule!r} is not embedded in the proof")
+                elif step.rule in self.library:
+                    self.error(f"{where}: its embedded rule differs from the library's")
+                else:
+                    self.error(f"{where}: rule {step.rule!r} is not a library rule")
+                return None
+            try:
+                term = apply(term, rule, step.direction, step.path, self.decls, self.wrt)
+            except StepError as err:
+                self.error(f"{where}: {err}")
+                return None
+        return term
 
     def run(self) -> CheckReport:
         self.check_vars()
         rules = self.check_rules()
         start, end, statement = self.check_claim()
         steps = self.proof.steps
-        previous = start
-        for i, step in enumerate(steps, 1):
-            before, after = self.check_step(i, step, rules)
-            if before is not None and previous is not None and before != previous:
-                what = ("the claim's start " + ("d(f)" if self.wrt else "lhs")) if i == 1 \
-                    else f"the after of step {i - 1}"
-                self.error(f"{_label(i, step)}: before {_short(before)} is not {what}, {_short(previous)}")
-            previous = after
-        if not steps and start is not None and end is not None and start != end:
-            self.error("no steps, but the claim's start and end differ")
-        elif steps and previous is not None and end is not None and previous != end:
-            what = "differential" if self.wrt else "rhs"
-            self.error(f"{_label(len(steps), steps[-1])}: after {_short(previous)} is not the claim's "
-                       f"{what}, {_short(end)}")
+        typed_start = self.typed(start, "the claim's start") if start is not None else None
+        if typed_start is not None:
+            last = self.replay(typed_start, rules)
+            if last is not None and end is not None and last.expr != end:
+                what = "differential" if self.wrt else "rhs"
+                where = f"after step {len(steps)}" if steps else "with no steps"
+                self.error(f"{where} the term is {_short(last.expr)}, not the claim's {what}, "
+                           f"{_short(end)}")
         errors = self.errors
         if len(errors) > MAX_ERRORS:
             errors = errors[:MAX_ERRORS] + [f"... and {len(errors) - MAX_ERRORS} more errors"]
@@ -265,7 +208,7 @@ class _Checker:
 
 
 def _load(proof: Proof | Mapping[str, Any] | str | bytes) -> tuple[Proof | None, list[str]]:
-    """The validated model, or None and the reasons it is not a rewrite-proof/1 document."""
+    """The validated model, or None and the reasons it is not a rewrite-proof/2 document."""
     if isinstance(proof, (str, bytes)):
         try:
             proof = json.loads(proof)
@@ -276,11 +219,39 @@ def _load(proof: Proof | Mapping[str, Any] | str | bytes) -> tuple[Proof | None,
     if not isinstance(proof, Mapping):
         return None, [f"a proof is a JSON object, not {type(proof).__name__}"]
     if proof.get("format") != FORMAT:
-        return None, [f"format is {proof.get('format')!r}, expected {FORMAT!r}"]
+        old = " (the format of earlier versions, with whole terms in every step: derive the " \
+              "proof again)" if proof.get("format") == "rewrite-proof/1" else ""
+        return None, [f"format is {proof.get('format')!r}, expected {FORMAT!r}{old}"]
     try:
         return Proof.model_validate(dict(proof)), []
     except ValidationError as err:
         return None, [f"{'.'.join(map(str, e['loc'])) or 'proof'}: {e['msg']}" for e in err.errors()]
+
+
+def terms(proof: Proof | Mapping[str, Any] | str | bytes) -> list[E.Expr]:
+    """The claim's start term and the term after every step, by replaying a valid proof (for
+    renderers).  Raises InputError if the proof does not check."""
+    model, problems = _load(proof)
+    if model is None:
+        raise InputError("not a proof: " + "; ".join(problems[:3]))
+    checker = _Checker(model, library())
+    checker.check_vars()
+    rules = checker.check_rules()
+    start, _, _ = checker.check_claim()
+    term = checker.typed(start, "the claim's start") if start is not None else None
+    out = [term.expr] if term is not None else []
+    for i, step in enumerate(model.steps, 1):
+        if term is None or checker.errors or step.rule not in rules:
+            break
+        try:
+            term = apply(term, rules[step.rule], step.direction, step.path, checker.decls, checker.wrt)
+        except StepError as err:
+            checker.error(f"{_label(i, step)}: {err}")
+            break
+        out.append(term.expr)
+    if checker.errors or len(out) != len(model.steps) + 1:
+        raise InputError("the proof does not check: " + "; ".join(checker.errors[:3] or ["a step is not valid"]))
+    return out
 
 
 def check(proof: Proof | Mapping[str, Any] | str | bytes, rules: Mapping[str, Rule] | None = None) -> CheckReport:
@@ -291,4 +262,4 @@ def check(proof: Proof | Mapping[str, Any] | str | bytes, rules: Mapping[str, Ru
     return _Checker(model, library() if rules is None else rules).run()
 
 
-__all__ = ["check", "CheckReport"]
+__all__ = ["check", "terms", "CheckReport"]

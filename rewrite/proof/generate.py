@@ -5,7 +5,7 @@
     python -m rewrite.proof.generate --jobs 4     # in parallel processes
 
 The catalogue is `tests/data/gradients.json` (kind `gradients`: each entry is derived with
-`rewrite.pipeline.derive` and its proof reconstructed with `build.proof_of_derivation`) and the
+`rewrite.pipeline.derive`, whose steps are the proof, `pipeline.proof_of_derivation`) and the
 true identities of `tests/data/identities.json` (kind `identities`: each is proved with
 `rewrite.verification.verify`).  Every proof is replayed by the checker; only accepted ones are
 written.
@@ -51,8 +51,7 @@ def proof_for(entry: dict):
 
     try:
         if entry.get("kind", "gradients") == "gradients":
-            from ..pipeline import derive
-            from .build import proof_of_derivation
+            from ..pipeline import derive, proof_of_derivation
 
             proof = proof_of_derivation(derive(entry["f"], entry["wrt"], entry.get("vars") or {}))
         else:

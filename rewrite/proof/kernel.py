@@ -172,12 +172,17 @@ def _eval(bound: Mapping[str, Term]):
 
 
 def sides(rule: Rule, direction: str) -> tuple[E.Expr, E.Expr]:
-    """(side matched, side built); a side computing eval(...) can only be built."""
+    """(side matched, side built).  A rule is read backward only if its right side computes
+    nothing (eval) and binds every variable of its left side: the match must fix the step."""
     if direction not in ("forward", "backward"):
         raise StepError(f"direction must be forward or backward, not {direction!r}")
     pattern, build = rule.sides(direction)
-    if direction == "backward" and any(n.op == EVAL for _, n in rule.rhs.walk()):
-        raise StepError(f"{rule.name} computes its right side (eval) and cannot be applied backward")
+    if direction == "backward":
+        if any(n.op == EVAL for _, n in rule.rhs.walk()):
+            raise StepError(f"{rule.name} computes its right side (eval) and cannot be applied backward")
+        if not rule.lhs.symbols() <= rule.rhs.symbols():
+            raise StepError(f"{rule.name} cannot be applied backward: its right side does not fix "
+                            f"{', '.join(sorted(rule.lhs.symbols() - rule.rhs.symbols()))}")
     return pattern, build
 
 

@@ -1,12 +1,16 @@
-"""The proof format `rewrite-proof/1`: pydantic models, `make_proof`, and its JSON Schema.
+"""The proof format `rewrite-proof/2`: pydantic models, `make_proof`, and its JSON Schema.
 
 A proof is self-contained: the claim, the variable declarations, the text of every rule it uses
-and the steps, each a rule applied at a path with an explicit substitution, from the claim's
-start term to its end term.  Terms are strings in the input syntax (`printer.to_text`), so a
-proof reads the same to a person and to the checker.
+and the steps.  A step names a rule, the direction it is read in, and the path of the subterm it
+rewrites; nothing else, because the rest follows: the first term is the claim's start, matching
+the rule's side at the path fixes its variables, and each step's result is the next step's
+start.  (Format 1 also stated each step's substitution and whole terms before and after; that
+made proofs and their checking grow with the square of the derivation's size.)  Terms in the
+claim are strings in the input syntax (`printer.to_text`); `render` shows every intermediate
+term by replaying the steps.
 
 `python -m rewrite.proof.model` rewrites the published schema file
-(proofs/schema/rewrite-proof-1.schema.json); a test keeps the two in step.
+(proofs/schema/rewrite-proof-2.schema.json); a test keeps the two in step.
 """
 from __future__ import annotations
 
@@ -21,8 +25,8 @@ from ..printer import to_text
 from ..rules import Rule, library
 from ..shapes import Decl, normalize_decls
 
-FORMAT = "rewrite-proof/1"
-SCHEMA_PATH = FsPath(__file__).resolve().parent.parent.parent / "proofs" / "schema" / "rewrite-proof-1.schema.json"
+FORMAT = "rewrite-proof/2"
+SCHEMA_PATH = FsPath(__file__).resolve().parent.parent.parent / "proofs" / "schema" / "rewrite-proof-2.schema.json"
 
 
 class _Strict(BaseModel):
@@ -42,13 +46,11 @@ class RuleText(_Strict):
 
 
 class Step(_Strict):
-    """`before` rewritten by `rule` at `path` (child indices) under `subst` gives `after`."""
+    """The term so far, with `rule` applied (read `direction`) to its subterm at `path` (child
+    indices from the root)."""
     rule: str
     direction: Literal["forward", "backward"]
     path: list[Annotated[int, Field(ge=0)]]
-    subst: dict[str, str]
-    before: str
-    after: str
 
 
 class GradientClaim(_Strict):
@@ -71,7 +73,7 @@ Claim = Annotated[Union[GradientClaim, EqualityClaim], Field(discriminator="kind
 
 
 class Proof(_Strict):
-    format: Literal["rewrite-proof/1"]
+    format: Literal["rewrite-proof/2"]
     claim: Claim
     vars: dict[str, str] = Field(description='name -> declaration body, e.g. "n x n, spd"')
     rules: dict[str, RuleText]
@@ -94,9 +96,6 @@ class StepLike(Protocol):
     rule: str
     direction: str
     path: tuple[int, ...]
-    subst: Mapping[str, E.Expr]
-    before: E.Expr
-    after: E.Expr
 
 
 def rule_text(rule: Rule) -> RuleText:
@@ -115,9 +114,7 @@ def make_proof(claim: GradientClaim | EqualityClaim, vars: Mapping[str, Decl | s
     for s in steps:
         if s.rule not in used:
             used[s.rule] = rule_text(rules[s.rule])
-        out_steps.append(Step(rule=s.rule, direction=s.direction, path=list(s.path),
-                              subst={k: to_text(v) for k, v in sorted(s.subst.items())},
-                              before=to_text(s.before), after=to_text(s.after)))
+        out_steps.append(Step(rule=s.rule, direction=s.direction, path=list(s.path)))
     return Proof(format=FORMAT, claim=claim, vars={n: str(d) for n, d in decls.items()}, rules=used,
                  steps=out_steps, stats=dict(stats or {}))
 
@@ -126,7 +123,7 @@ def make_proof(claim: GradientClaim | EqualityClaim, vars: Mapping[str, Decl | s
 def json_schema() -> dict[str, Any]:
     schema = Proof.model_json_schema(by_alias=True)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
-            "title": "rewrite-proof/1",
+            "title": FORMAT,
             **{k: v for k, v in schema.items() if k != "title"}}
 
 

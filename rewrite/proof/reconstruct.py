@@ -113,6 +113,8 @@ def rule_sides(rules: Mapping[str, Rule]) -> tuple[dict[str, list[Side]], list[S
             pattern, built = rule.sides(direction)
             if _has_eval(pattern) or (pattern.op == E.SYM and built.op == E.SYM):
                 continue   # eval(...) cannot be matched; a variable for a variable says nothing
+            if not built.symbols() <= pattern.symbols():
+                continue   # a proof step is fixed by its match: no variable may be left open
             side = Side(rule, direction, pattern, built, _occurrences(pattern))
             if pattern.op == E.SYM:
                 bare.append(side)

@@ -1,8 +1,10 @@
 """Proofs as a student reads them: a chain of equalities, one line a step, the rule on the right.
 
-Consecutive steps of the same rule share one line (showing the term after the last of them), so
-"trace-cyclic ×3" is one move, not three.  A gradient proof starts at df, ends at tr(Gᵀ·dX) and
-concludes ∂f/∂X = G, in the style of the differential method (df = tr((∂f/∂X)ᵀ dX)).
+The terms between the steps are not stored in a proof; they are computed by replaying it
+(`checker.terms`), so only a proof that checks can be rendered.  Consecutive steps of the same
+rule share one line (showing the term after the last of them), so "trace-cyclic ×3" is one move,
+not three.  A gradient proof starts at df, ends at tr(Gᵀ·dX) and concludes ∂f/∂X = G, in the
+style of the differential method (df = tr((∂f/∂X)ᵀ dX)).
 """
 from __future__ import annotations
 
@@ -17,12 +19,13 @@ from ..printer import to_latex as expr_latex
 from ..printer import to_unicode
 from ..rules import EVAL
 from ..syntax import parse
-from .model import GradientClaim, Proof
+from .checker import terms
+from .model import FORMAT, GradientClaim, Proof
 
 
 @dataclass(frozen=True)
 class Line:
-    term: str        # the term after this group of steps (input syntax)
+    term: E.Expr     # the term after this group of steps
     rule: str        # rule name
     count: int       # how many consecutive steps of that rule
     reversed: bool   # every step of the group applied the rule right to left
@@ -30,13 +33,13 @@ class Line:
 
 def lines(proof: Proof) -> list[Line]:
     out: list[Line] = []
-    for s in proof.steps:
+    for s, after in zip(proof.steps, terms(proof)[1:]):
         back = s.direction == "backward"
         if out and out[-1].rule == s.rule:
             last = out[-1]
-            out[-1] = Line(s.after, s.rule, last.count + 1, last.reversed and back)
+            out[-1] = Line(after, s.rule, last.count + 1, last.reversed and back)
         else:
-            out.append(Line(s.after, s.rule, 1, back))
+            out.append(Line(after, s.rule, 1, back))
     return out
 
 
@@ -47,7 +50,7 @@ def _as_proof(proof: Proof | Mapping[str, Any] | str) -> Proof:
         return Proof.from_json(proof) if isinstance(proof, str) else Proof.model_validate(dict(proof))
     except (ValidationError, TypeError, ValueError) as err:
         first = err.errors()[0]["msg"] if isinstance(err, ValidationError) else str(err)
-        raise InputError(f"not a rewrite-proof/1 document: {first}") from None
+        raise InputError(f"not a {FORMAT} document: {first}") from None
 
 
 def _printer(show: Callable[[E.Expr], str], extra: frozenset[str] = frozenset()) -> Callable[[str], str]:
@@ -87,7 +90,7 @@ def to_markdown(proof: Proof | Mapping[str, Any] | str) -> str:
         out += ["", "where " + ", ".join(f"{n}: {b.replace(' x ', ' × ')}" for n, b in proof.vars.items())]
     head = "df" if isinstance(c, GradientClaim) else ""
     rows = [(head, term(_start(proof)), "")]
-    rows += [("=", term(line.term), _rule_label(line)) for line in lines(proof)]
+    rows += [("=", to_unicode(line.term), _rule_label(line)) for line in lines(proof)]
     widths = [max(len(r[i]) for r in rows + [("", "", "rule")]) for i in range(3)]
     out += ["", f"| {'':{widths[0]}} | {'':{widths[1]}} | {'rule':{widths[2]}} |",
             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
@@ -126,7 +129,7 @@ def to_latex(proof: Proof | Mapping[str, Any] | str) -> str:
         head = ""
     out.append(r"\begin{align*}")
     body = [rf"{head} &= {term(_start(proof))}" if head else rf"&{term(_start(proof))}"]
-    body += [rf"&= {term(line.term)} && \text{{{_tex_text(_rule_label(line))}}}" for line in lines(proof)]
+    body += [rf"&= {expr_latex(line.term)} && \text{{{_tex_text(_rule_label(line))}}}" for line in lines(proof)]
     out.append(" \\\\\n".join(body))
     out.append(r"\end{align*}")
     if isinstance(c, GradientClaim):
