@@ -7,7 +7,6 @@ nothing here simplifies or rewrites (that is the job of the rules).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Iterator
 
@@ -60,17 +59,20 @@ RESERVED_NAMES = frozenset(FUNCTIONS) | {IDENTITY, ONES}
 Path = tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
 class Expr:
-    op: str
-    args: tuple["Expr", ...] = ()
-    name: str = ""
-    value: Fraction | None = None
-    # Cached so that hashing and comparing deep trees stays cheap and non-recursive in hot loops.
-    _hash: int = field(default=0, compare=False, repr=False)
+    """A node and its arguments.  Immutable by convention (nothing assigns to a built Expr):
+    a plain class rather than a frozen dataclass, because building terms is the engine's inner
+    loop and a frozen dataclass costs three times as much to construct."""
+    __slots__ = ("op", "args", "name", "value", "_hash")
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash((self.op, self.args, self.name, self.value)))
+    def __init__(self, op: str, args: tuple["Expr", ...] = (), name: str = "",
+                 value: Fraction | None = None):
+        self.op = op
+        self.args = args
+        self.name = name
+        self.value = value
+        # cached so that hashing and comparing deep trees stays cheap and non-recursive
+        self._hash = hash((op, args, name, value))
 
     def __hash__(self) -> int:
         return self._hash
@@ -81,6 +83,9 @@ class Expr:
         if not isinstance(other, Expr) or self._hash != other._hash:
             return False
         return (self.op, self.name, self.value, self.args) == (other.op, other.name, other.value, other.args)
+
+    def __reduce__(self):   # pickling (process pools) rebuilds through __init__
+        return (Expr, (self.op, self.args, self.name, self.value))
 
     # --- structure -------------------------------------------------------------------------
     @property

@@ -7,7 +7,7 @@ from typing import Mapping
 
 from .. import expr as E
 from ..errors import RewriteError
-from ..proof.kernel import StepError, Term, bindings, rewrite_at
+from ..proof.kernel import Cursor, StepError, Term, bindings
 from ..rules import Rule, library
 from ..shapes import Decl
 
@@ -43,7 +43,7 @@ class Rewriter:
 
     def __init__(self, start: Term, decls: Mapping[str, Decl], wrt: str | None,
                  budget: Budget = Budget(), rules: Mapping[str, Rule] | None = None):
-        self.term = start
+        self.cursor = Cursor(start)
         self.decls = dict(decls)
         self.wrt = wrt
         self.rules = rules or library()
@@ -53,15 +53,20 @@ class Rewriter:
         self._has_d: dict[E.Expr, bool] = {}
         self._depends: dict[E.Expr, bool] = {}
 
+    @property
+    def term(self) -> Term:
+        """The whole term."""
+        return self.cursor.root()
+
     def at(self, path: Path) -> Term:
-        return self.term.at(path)
+        return self.cursor.move(path)
 
     def rule(self, name: str) -> Rule:
         return self.rules[name]
 
     def apply(self, name: str, path: Path, direction: str = "forward") -> Term:
         """Apply a rule (StepError if it does not apply); the subterm it built at `path`."""
-        self.term, built = rewrite_at(self.term, self.rules[name], direction, path, self.decls, self.wrt)
+        built = self.cursor.apply(self.rules[name], direction, path, self.decls, self.wrt)
         self.steps.append(Step(name, direction, path))
         self._charge()
         return built
@@ -70,7 +75,7 @@ class Rewriter:
         """Apply the rule if it applies; whether it did."""
         rule = self.rules[name]
         side = rule.lhs if direction == "forward" else rule.rhs
-        if side.op != E.SYM and side.op != self.term.at(path).expr.op:
+        if side.op != E.SYM and side.op != self.at(path).expr.op:
             return False   # cheap pre-check: the root operator differs
         try:
             self.apply(name, path, direction)
@@ -79,7 +84,7 @@ class Rewriter:
             return False
 
     def bindings(self, name: str, path: Path, direction: str = "forward") -> dict[str, Term] | None:
-        return bindings(self.rules[name], direction, self.term.at(path))
+        return bindings(self.rules[name], direction, self.at(path))
 
     def has_d(self, e: E.Expr) -> bool:
         """Does `e` contain a differential?  (Memoised: the same subterms are asked again.)"""
@@ -102,7 +107,7 @@ class Rewriter:
         b = self.budget
         if len(self.steps) > b.steps:
             raise OutOfBudget("steps", b.steps)
-        if self.term.size > b.nodes:
+        if self.cursor.size > b.nodes:
             raise OutOfBudget("nodes", b.nodes)
         if time.perf_counter() > self.deadline:
             raise OutOfBudget("time", b.seconds)

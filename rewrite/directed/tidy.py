@@ -146,6 +146,8 @@ class Tidy:
         t = rw.at(path)
         if (t.expr, t.rows, t.cols) in self.normal:
             return
+        self.left_nest(path)
+        t = rw.at(path)
         for i in range(len(t.kids)):
             self.normalize(path + (i,))
         while self.step(path):
@@ -155,12 +157,36 @@ class Tidy:
         t = rw.at(path)
         self.normal.add((t.expr, t.rows, t.cols))
 
+    def left_nest(self, path: Path) -> None:
+        """A*(B*(C*D)) -> ((A*B)*C)*D from the top, before the arguments are tidied: done
+        bottom-up, each factor would be moved through the whole chain below it."""
+        rw = self.rw
+        op = rw.at(path).expr.op
+        if op in (E.MUL, E.HADAMARD):
+            while rw.at(path).expr.args[1].op == op:
+                rw.apply(_assoc(op), path, "backward")
+
+    def transpose_product(self, path: Path) -> bool:
+        """(A*B*C)' -> C'*B'*A': right-nest the product, then (A*R)' = R'*A' down the chain, so
+        that the result comes out left-nested (linear in the length of the product)."""
+        rw = self.rw
+        if rw.at(path + (0,)).expr.op != E.MUL:
+            return False
+        while rw.at(path + (0,)).expr.args[0].op == E.MUL:
+            rw.apply("mul-assoc", path + (0,))
+        while rw.at(path).expr.op == E.TRANSPOSE and rw.at(path + (0,)).expr.op == E.MUL:
+            rw.apply("transpose-mul", path)
+            path = path + (0,)
+        return True
+
     def step(self, path: Path) -> bool:
         """One rewrite at `path` (its arguments are in normal form); whether one applied."""
         rw = self.rw
         t = rw.at(path)
         if t.expr.op in _FOLD and self.fold(path):
             return True
+        if t.expr.op == E.TRANSPOSE and t.kids[0].expr.op == E.MUL and not t.kids[0].is_scalar:
+            return self.transpose_product(path)
         for name, direction, guard in RULES.get(t.expr.op, ()):
             if (guard is None or guard(t)) and rw.attempt(name, path, direction):
                 return True
@@ -168,7 +194,7 @@ class Tidy:
         if op in (E.ADD, E.SUB):
             return self.factor(path) or self.subtract_negative(path)
         if op == E.MUL:
-            return self.cancel_inverse(path)
+            return self.cancel_inverse(path) or self.identity_in_chain(path)
         if op == "tr":
             return self.scalar_out_of_trace(path)
         return False
@@ -191,6 +217,17 @@ class Tidy:
             path = path + (1,)
         for name, direction, where in steps:
             rw.apply(name, path + where, direction)
+        return True
+
+    def identity_in_chain(self, path: Path) -> bool:
+        """(s*I)*A -> s*(I*A) -> s*A: an I left inside a chain after a scalar."""
+        rw = self.rw
+        t = rw.at(path)
+        left, right = t.kids
+        if left.expr.op != E.MUL or left.expr.args[1].op != E.IDENTITY or right.is_scalar:
+            return False
+        rw.apply("mul-assoc", path)
+        rw.apply("mul-identity-l", path + (1,))
         return True
 
     def scalar_out_of_trace(self, path: Path) -> bool:

@@ -25,7 +25,7 @@ from ..printer import to_text
 from ..rules import EVAL, Rule, library
 from ..shapes import Decl, normalize_decls
 from ..syntax import is_valid_symbol_name, parse
-from .kernel import StepError, Term, apply, typed
+from .kernel import Cursor, StepError, Term, typed
 from .model import FORMAT, EqualityClaim, GradientClaim, Proof
 
 MAX_ERRORS = 50
@@ -166,10 +166,11 @@ class _Checker:
                        f"gradient G = {_short(g)}")
         return (E.diff(f) if f is not None else None), diff, statement
 
-    def replay(self, start: Term, rules: dict[str, Rule]) -> Term | None:
+    def replay(self, start: Term, rules: dict[str, Rule], each=None) -> Term | None:
         """The term after every step, or None at the first step that is not valid (an error
-        names it: a later step cannot be judged once the term it applies to is unknown)."""
-        term = start
+        names it: a later step cannot be judged once the term it applies to is unknown).
+        `each(term)` is called with the whole term after every step (for renderers)."""
+        cursor = Cursor(start)
         for i, step in enumerate(self.proof.steps, 1):
             where = _label(i, step)
             rule = rules.get(step.rule)
@@ -182,11 +183,13 @@ class _Checker:
                     self.error(f"{where}: rule {step.rule!r} is not a library rule")
                 return None
             try:
-                term = apply(term, rule, step.direction, step.path, self.decls, self.wrt)
+                cursor.apply(rule, step.direction, step.path, self.decls, self.wrt)
             except StepError as err:
                 self.error(f"{where}: {err}")
                 return None
-        return term
+            if each is not None:
+                each(cursor.root())
+        return cursor.root()
 
     def run(self) -> CheckReport:
         self.check_vars()
@@ -238,17 +241,10 @@ def terms(proof: Proof | Mapping[str, Any] | str | bytes) -> list[E.Expr]:
     checker.check_vars()
     rules = checker.check_rules()
     start, _, _ = checker.check_claim()
-    term = checker.typed(start, "the claim's start") if start is not None else None
+    term = checker.typed(start, "the claim's start") if start is not None and not checker.errors else None
     out = [term.expr] if term is not None else []
-    for i, step in enumerate(model.steps, 1):
-        if term is None or checker.errors or step.rule not in rules:
-            break
-        try:
-            term = apply(term, rules[step.rule], step.direction, step.path, checker.decls, checker.wrt)
-        except StepError as err:
-            checker.error(f"{_label(i, step)}: {err}")
-            break
-        out.append(term.expr)
+    if term is not None:
+        checker.replay(term, rules, lambda t: out.append(t.expr))
     if checker.errors or len(out) != len(model.steps) + 1:
         raise InputError("the proof does not check: " + "; ".join(checker.errors[:3] or ["a step is not valid"]))
     return out

@@ -25,7 +25,19 @@ from ..shapes import Decl, Shape, Unifier, is_free
 
 
 class StepError(RewriteError):
-    """A rule does not apply where a step says it does (the message says why)."""
+    """A rule does not apply where a step says it does (the message says why).
+
+    The message may be given as a function: strategies try many rules that do not apply, and
+    printing the terms for each refusal would cost more than the whole derivation."""
+
+    def __init__(self, message):
+        super().__init__()
+        self._message = message
+
+    def __str__(self) -> str:
+        if callable(self._message):
+            self._message = self._message()
+        return self._message
 
 
 class Term:
@@ -35,7 +47,10 @@ class Term:
 
     def __init__(self, expr: E.Expr, rows, cols, kids: tuple["Term", ...] = ()):
         self.expr, self.rows, self.cols, self.kids = expr, rows, cols, kids
-        self.size = 1 + sum(k.size for k in kids)
+        size = 1
+        for k in kids:
+            size += k.size
+        self.size = size
 
     @property
     def shape(self) -> Shape:
@@ -200,12 +215,12 @@ def rewrite_at(term: Term, rule: Rule, direction: str, path: Sequence[int],
         spine.append(node)
     bound: dict[str, Term] = {}
     if not _match(pattern, node, bound):
-        raise StepError(f"the rule side {pattern} does not match {_short(node.expr)}")
+        raise StepError(lambda: f"the rule side {pattern} does not match {_short(node.expr)}")
     for cond in rule.conditions:
         t = bound[cond.var]
         if not holds(cond.pred, t.expr, Shape(t.rows, t.cols), decls, wrt):
-            raise StepError(f"condition {cond} does not hold for {cond.var} = {_short(t.expr)} "
-                            f"(shape {t.rows} x {t.cols})")
+            raise StepError(lambda: f"condition {cond} does not hold for {cond.var} = {_short(t.expr)} "
+                                    f"(shape {t.rows} x {t.cols})")
     typer = _Typer(lambda sym: bound[sym.name], _eval(bound))
     try:
         shape, b = typer.raw(build)
@@ -227,6 +242,66 @@ def apply(term: Term, rule: Rule, direction: str, path: Sequence[int], decls: Ma
     return rewrite_at(term, rule, direction, path, decls, wrt)[0]
 
 
+class Cursor:
+    """A whole term with a focus on one subterm, for a sequence of steps.
+
+    A step rewrites the subterm at its path; only the nodes between that place and the previous
+    step's place are rebuilt, so consecutive steps at neighbouring places (the usual case: a
+    derivation works on one part at a time) cost the distance between them, not the depth of the
+    term.  `root()` gives the whole term.
+    """
+
+    def __init__(self, term: Term):
+        self.focus = term
+        self.trail: list[tuple[Term, int]] = []   # (parent, index of the child on the path)
+        self.size = term.size
+
+    @property
+    def path(self) -> tuple[int, ...]:
+        return tuple(i for _, i in self.trail)
+
+    def move(self, path: Sequence[int]) -> Term:
+        """Focus on the subterm at `path` (StepError if there is none) and return it."""
+        trail = self.trail
+        common = 0
+        while common < len(trail) and common < len(path) and trail[common][1] == path[common]:
+            common += 1
+        while len(trail) > common:
+            self._up()
+        node, added = self.focus, []
+        for i in path[common:]:
+            if not 0 <= i < len(node.kids):
+                for _ in added:   # leave the cursor where it was
+                    node = trail.pop()[0]
+                self.focus = node
+                raise StepError(f"no subterm at path {list(path)}")
+            added.append(i)
+            trail.append((node, i))
+            node = node.kids[i]
+        self.focus = node
+        return node
+
+    def _up(self) -> None:
+        parent, i = self.trail.pop()
+        if parent.kids[i] is not self.focus:   # the child was rewritten: rebuild the parent
+            kids = parent.kids[:i] + (self.focus,) + parent.kids[i + 1:]
+            parent = Term(parent.expr.with_args(tuple(k.expr for k in kids)), parent.rows,
+                          parent.cols, kids)
+        self.focus = parent
+
+    def root(self) -> Term:
+        return self.move(())
+
+    def apply(self, rule: Rule, direction: str, path: Sequence[int], decls: Mapping[str, Decl],
+              wrt: str | None) -> Term:
+        """One step at `path`; the subterm it built.  StepError if the step is not valid."""
+        old = self.move(path)
+        new, _ = rewrite_at(old, rule, direction, (), decls, wrt)
+        self.focus = new
+        self.size += new.size - old.size
+        return new
+
+
 def _short(e: E.Expr, limit: int = 160) -> str:
     from ..printer import to_text
 
@@ -234,4 +309,4 @@ def _short(e: E.Expr, limit: int = 160) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
-__all__ = ["Term", "StepError", "typed", "apply", "rewrite_at", "sides", "bindings"]
+__all__ = ["Term", "Cursor", "StepError", "typed", "apply", "rewrite_at", "sides", "bindings"]
