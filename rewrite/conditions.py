@@ -76,6 +76,8 @@ def holds(pred: str, term: E.Expr, shape: Shape, decls: Mapping[str, Decl], wrt:
         return term.op == E.NUM
     if pred == "int2":
         return term.op == E.NUM and term.value.denominator == 1 and term.value >= 2
+    if pred == "unit":   # I or ones: 1 when 1x1
+        return term.op in (E.IDENTITY, E.ONES)
     if pred == "negnum":
         return term.op == E.NUM and term.value < 0
     if pred == "notone":

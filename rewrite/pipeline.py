@@ -23,7 +23,7 @@ from .directed.isolate import collect, peel, wrap
 from .directed.rewriter import Budget, OutOfBudget, Rewriter, Step
 from .directed.tidy import tidy as tidy_at
 from .errors import InputError, ShapeError, UnknownResult
-from .proof.kernel import typed
+from .proof.kernel import reading_differs, typed
 from .shapes import Decl, Typing, infer, normalize_decls
 from .syntax import parse_with_spans
 
@@ -84,13 +84,11 @@ class _Stages:
     def run(self, name: str, work: Callable[[], Any]) -> Any:
         rw = self.rw
         t0, n0 = time.perf_counter(), len(rw.steps)
-        stop = "done"
         try:
             out = work()
         except OutOfBudget as err:
             raise UnknownResult(str(err), name, {"stop": err.what, "steps": len(rw.steps) - n0}) from None
-        if out is False:
-            stop = "budget"
+        stop = out if isinstance(out, str) else "done"   # tidy says "budget" or "cycle" if it stopped
         self.records.append({"stage": name, "steps": len(rw.steps) - n0,
                              "seconds": round(time.perf_counter() - t0, 4),
                              "term_nodes": rw.term.size, "stop": stop})
@@ -102,16 +100,26 @@ def derive_expr(expr: E.Expr, wrt: str, typing: Typing, budget: Budget | None = 
     Raises UnknownResult."""
     if sys.getrecursionlimit() < RECURSION:
         sys.setrecursionlimit(RECURSION)
-    rw = Rewriter(typed(E.diff(expr), typing.vars), typing.vars, wrt, budget or BUDGET)
-    stages = _Stages(rw)
-    stages.run("differentiate", lambda: differentiate(rw))
-    stages.run("isolate", lambda: (wrap(rw), peel(rw)))
-    stages.run("collect", lambda: collect(rw))
-    stages.run("tidy", lambda: tidy_at(rw, GRADIENT))
-    gradient = rw.term.at(GRADIENT).expr
-    if rw.term.expr != canonical(gradient, wrt):   # the stages end there by construction
-        raise UnknownResult(f"the derivation ended at {rw.term.expr}, not at tr(G'*d{wrt})", "collect")
-    return Derivation(expr, wrt, typing.vars, gradient, rw.term.expr, rw.steps, stages.records)
+    for tidying in (True, False):
+        rw = Rewriter(typed(E.diff(expr), typing.vars), typing.vars, wrt, budget or BUDGET)
+        stages = _Stages(rw)
+        stages.run("differentiate", lambda: differentiate(rw))
+        stages.run("isolate", lambda: (wrap(rw), peel(rw)))
+        stages.run("collect", lambda: collect(rw))
+        if tidying:
+            stages.run("tidy", lambda: tidy_at(rw, GRADIENT))
+        else:
+            stages.records.append({"stage": "tidy", "steps": 0, "seconds": 0.0, "term_nodes": rw.term.size,
+                                   "stop": "ambiguous"})
+        gradient = rw.term.at(GRADIENT).expr
+        if rw.term.expr != canonical(gradient, wrt):   # the stages end there by construction
+            raise UnknownResult(f"the derivation ended at {rw.term.expr}, not at tr(G'*d{wrt})", "collect")
+        ambiguous = reading_differs(rw.term, typing.vars)
+        if ambiguous is None:
+            return Derivation(expr, wrt, typing.vars, gradient, rw.term.expr, rw.steps, stages.records)
+        # tidying left a constant whose size only a removed context fixed (tr(I + 0*A) -> tr(I)):
+        # the written gradient would mean something else.  Give it untidied instead.
+    raise UnknownResult(f"the gradient cannot be written so that it reads as derived: {ambiguous}", "tidy")
 
 
 def derive(f: str | E.Expr, wrt: str, vars: Mapping[str, object] | None = None,

@@ -180,6 +180,15 @@ class Unifier:
         else:
             raise self.fail(f"{what}: dimension {a} does not match {b}", node)
 
+    def clash(self, a, b) -> bool:
+        """Are a and b two different known dimensions (so they can never be unified)?"""
+        a, b = self.find(a), self.find(b)
+        return not isinstance(a, _Var) and not isinstance(b, _Var) and a != b
+
+    def can_be_one(self, d) -> bool:
+        d = self.find(d)
+        return isinstance(d, _Var) or d == 1
+
     def is_one(self, d) -> bool:
         return self.find(d) == 1
 
@@ -211,6 +220,12 @@ class Unifier:
                 return b
             if self.scalar(b):
                 return a
+            if self.clash(a[1], b[0]):   # no matrix product: a factor whose size is open is 1x1
+                for one, other in ((a, b), (b, a)):
+                    if self.can_be_one(one[0]) and self.can_be_one(one[1]):
+                        self.unify(one[0], 1, e, "scaling")
+                        self.unify(one[1], 1, e, "scaling")
+                        return other
             self.unify(a[1], b[0], e, "product of non-conformable factors (columns of the left "
                                       "factor vs rows of the right)")
             return (a[0], b[1])

@@ -2,9 +2,10 @@
 
 How a rule is instantiated (the same for every rule, no special cases):
 
-* Pattern variables that must be numbers (conditions `num`, `int2`, `notone`, `negnum`, or the exponent of
-  a `^`) get random rational constants that satisfy the condition; `eval(...)` is computed by
-  `rules.instantiate`.  Every other pattern variable becomes a fresh variable (a matrix).
+* Pattern variables that must be numbers (conditions `num`, `int2`, `notone`, `negnum`, or the
+  exponent of a `^`) get random rational constants that satisfy the condition; `eval(...)` is
+  computed by `rules.instantiate`.  A `unit` variable becomes I or ones.  Every other pattern
+  variable becomes a fresh variable (a matrix).
 * Shapes: first the most general typing of `lhs - rhs` is inferred with every variable free
   (only the variables in a chosen subset are declared 1x1, for each subset, so that a 1x1 factor
   is a scaling, not a product with a 1 x n matrix; variables with a square-only condition are
@@ -52,6 +53,8 @@ NUMBERS = {
     "notone": [Fraction(2), Fraction(3), Fraction(-1), Fraction(-2), Fraction(1, 2), Fraction(3, 2)],
     "exponent": [Fraction(2), Fraction(3), Fraction(-1)],
 }
+# variables that a condition makes a sized-by-context constant
+CONSTANTS = {"unit": [E.identity(), E.ones()]}
 SQUARE_PROPS = {"symmetric", "spd", "invertible", "diagonal", "square"}
 PROP_PREDICATES = SQUARE_PROPS | {"positive"}
 NEVER_SCALAR = {"nonscalar", "matrix"}
@@ -97,7 +100,7 @@ def _number_vars(rule: Rule) -> dict[str, str]:
             if node.op == E.POW and node.args[1].op == E.SYM:
                 out[node.args[1].name] = "exponent"
     for c in rule.conditions:
-        if c.pred in NUMBER_PREDICATES:
+        if c.pred in NUMBER_PREDICATES or c.pred in CONSTANTS:
             out[c.var] = c.pred
     return out
 
@@ -109,9 +112,10 @@ def _fresh(var: str) -> str:
 def _number_choices(rule: Rule, rng: np.random.Generator) -> list[dict[str, E.Expr]]:
     numbers = _number_vars(rule)
     names = sorted(numbers)
-    combos = list(itertools.product(*[NUMBERS[numbers[n]] for n in names]))
+    combos = list(itertools.product(*[[E.num(v) for v in NUMBERS[numbers[n]]] if numbers[n] in NUMBERS
+                                      else CONSTANTS[numbers[n]] for n in names]))
     rng.shuffle(combos)
-    return [{n: E.num(v) for n, v in zip(names, combo)} for combo in combos[:4]] or [{}]
+    return [dict(zip(names, combo)) for combo in combos[:4]] or [{}]
 
 
 def _size_assignments(dims: list[str], rng: np.random.Generator) -> list[dict[str, int]]:

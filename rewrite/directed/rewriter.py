@@ -83,6 +83,21 @@ class Rewriter:
         except StepError:
             return False
 
+    def transaction(self, path: Path, macro) -> bool:
+        """Run `macro(scratch)` on a scratch rewriter holding the subterm at `path` (its paths are
+        relative to that subterm); if every step it makes applies, make the same steps here and
+        return True.  If one is refused (StepError), or it makes none, change nothing: a move of
+        several steps is taken whole or not at all."""
+        scratch = Rewriter(self.at(path), self.decls, self.wrt, self.budget, self.rules)
+        scratch.deadline = self.deadline
+        try:
+            macro(scratch)
+        except StepError:
+            return False
+        for s in scratch.steps:
+            self.apply(s.rule, path + s.path, s.direction)
+        return bool(scratch.steps)
+
     def bindings(self, name: str, path: Path, direction: str = "forward") -> dict[str, Term] | None:
         return bindings(self.rules[name], direction, self.at(path))
 

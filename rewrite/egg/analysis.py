@@ -152,7 +152,7 @@ def symbol_facts(shapes: Mapping[str, tuple], decls: Mapping[str, Decl]) -> list
 
 
 PROPERTIES = ("symmetric", "spd", "invertible", "diagonal", "positive")
-RELATIONS = PROPERTIES + ("nonscalar", "hasd", "const", "dfree")
+RELATIONS = PROPERTIES + ("nonscalar", "hasd", "const", "dfree", "unit")
 
 
 def program(has_wrt: bool, relations: set[str] | frozenset[str] = frozenset(PROPERTIES)) -> str:
@@ -168,4 +168,7 @@ def program(has_wrt: bool, relations: set[str] | frozenset[str] = frozenset(PROP
         parts += const_rules(has_wrt)
     if "dfree" in relations:
         parts += dfree_rules()
+    if "unit" in relations:   # I and ones (which are the number 1 when 1x1)
+        parts += [f"(rule ((= e (Ident n))) ((unit e)) :ruleset {RULESET})",
+                  f"(rule ((= e (Ones r c))) ((unit e)) :ruleset {RULESET})"]
     return "\n".join(parts)

@@ -103,7 +103,7 @@ class _Compiler:
             return [f"(= (rows {v}) (cols {v}))"]
         if pred in ("symmetric", "spd", "invertible", "diagonal"):
             return [f"({pred} {v})", f"(= (rows {v}) (cols {v}))"]
-        if pred in ("positive", "const", "hasd"):
+        if pred in ("positive", "const", "hasd", "unit"):
             return [f"({pred} {v})"]
         if pred in ("num", "int2", "notone", "negnum"):
             out = [f"(= {v} (Num {q}))"]

@@ -35,7 +35,7 @@ def declarations() -> str:
               # the name of the variable of a derivation, set per run: programs do not depend on it
               "(function wrt-name () String :merge old)"]
     for rel in ("symmetric", "spd", "invertible", "diagonal", "positive", "const", "hasd", "dfree",
-                "nonscalar", "is-root"):
+                "nonscalar", "unit", "is-root"):
         lines.append(f"(relation {rel} (M))")
     return "\n".join(lines)
 

@@ -25,7 +25,7 @@ from ..printer import to_text
 from ..rules import EVAL, Rule, library
 from ..shapes import Decl, normalize_decls
 from ..syntax import is_valid_symbol_name, parse
-from .kernel import Cursor, StepError, Term, typed
+from .kernel import Cursor, StepError, Term, reading_differs, typed
 from .model import FORMAT, EqualityClaim, GradientClaim, Proof
 
 MAX_ERRORS = 50
@@ -199,11 +199,14 @@ class _Checker:
         typed_start = self.typed(start, "the claim's start") if start is not None else None
         if typed_start is not None:
             last = self.replay(typed_start, rules)
+            what = "differential" if self.wrt else "rhs"
             if last is not None and end is not None and last.expr != end:
-                what = "differential" if self.wrt else "rhs"
                 where = f"after step {len(steps)}" if steps else "with no steps"
                 self.error(f"{where} the term is {_short(last.expr)}, not the claim's {what}, "
                            f"{_short(end)}")
+            elif last is not None and (why := reading_differs(last, self.decls)):
+                # the proof reached the claim's text, but with sizes the text does not say
+                self.error(f"the claim's {what} as written does not mean what the steps reached: {why}")
         errors = self.errors
         if len(errors) > MAX_ERRORS:
             errors = errors[:MAX_ERRORS] + [f"... and {len(errors) - MAX_ERRORS} more errors"]

@@ -147,6 +147,33 @@ def typed(e: E.Expr, decls: Mapping[str, Decl]) -> Term:
     return typer.finish(shape, built, name=name)
 
 
+def reading_differs(term: Term, decls: Mapping[str, Decl]) -> str | None:
+    """None if `term.expr`, typed afresh from its text, has the shapes `term` carries; else the
+    first subterm that reads with another size.  A constant's size may come from a context a step
+    later removed (`tr(I + 0*A)` -> `tr(I)`): the text then says something other than what was
+    shown.  Undeclared dimension names (free sizes) may be renamed consistently."""
+    try:
+        fresh = typed(term.expr, decls)
+    except ShapeError as err:
+        return f"{_short(term.expr)} does not type as written: {err}"
+    declared = {str(d) for decl in decls.values() for d in (decl.shape.rows, decl.shape.cols)}
+    renaming: dict[str, object] = {}
+
+    def same(a, b) -> bool:
+        if str(a) in declared or isinstance(a, int) or str(b) in declared or isinstance(b, int):
+            return a == b
+        return renaming.setdefault(str(a), b) == b
+
+    stack = [(term, fresh)]
+    while stack:
+        t, f = stack.pop()
+        if not (same(t.rows, f.rows) and same(t.cols, f.cols)):
+            return (f"{_short(t.expr)} is {t.rows} x {t.cols} here, but reads as {f.rows} x {f.cols} "
+                    f"on its own")
+        stack.extend(zip(t.kids, f.kids))
+    return None
+
+
 # --- one step -------------------------------------------------------------------------------------
 def _match(p: E.Expr, t: Term, bound: dict[str, Term]) -> bool:
     """Extend `bound` so that pattern `p` is the expression of `t`."""
@@ -309,4 +336,5 @@ def _short(e: E.Expr, limit: int = 160) -> str:
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
-__all__ = ["Term", "Cursor", "StepError", "typed", "apply", "rewrite_at", "sides", "bindings"]
+__all__ = ["Term", "Cursor", "StepError", "typed", "apply", "rewrite_at", "sides", "bindings",
+           "reading_differs"]

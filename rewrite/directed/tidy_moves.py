@@ -1,0 +1,207 @@
+"""The moves of the tidy stage that take several rule steps.
+
+Each move works on the subterm at the root of the rewriter it is given (the tidy stage runs it in
+a transaction, `Rewriter.transaction`): it makes its steps, or makes none when it does not apply.
+If the kernel refuses one of its steps (StepError), the transaction drops all of them.
+"""
+from __future__ import annotations
+
+from .. import expr as E
+from ..conditions import holds
+from ..shapes import Shape
+from .rewriter import Rewriter
+from .tidy_rules import first_factor, number_like
+
+ROOT = ()
+# pulling a leading minus out of a factor of a product, to turn A + (-B)*C into A - B*C
+PULL_NEG = {E.MUL: "mul-neg-l", E.HADAMARD: "had-neg-l", E.HDIV: "hdiv-neg-l", E.DIV: "div-neg"}
+FOLD = {E.ADD: "num-add", E.SUB: "num-sub", E.MUL: "num-mul", E.DIV: "num-div"}
+# factoring two terms: (rule read backward, operator of both terms, which side is shared)
+FACTOR = {E.ADD: (("mul-add-l", E.MUL, 1), ("mul-add-r", E.MUL, 0), ("div-add", E.DIV, 1),
+                  ("had-add-l", E.HADAMARD, 1), ("had-add-r", E.HADAMARD, 0)),
+          E.SUB: (("mul-sub-l", E.MUL, 1), ("mul-sub-r", E.MUL, 0), ("div-sub", E.DIV, 1),
+                  ("had-sub-l", E.HADAMARD, 1), ("had-sub-r", E.HADAMARD, 0))}
+REGROUP = {(E.ADD, E.ADD): "add-assoc", (E.ADD, E.SUB): "add-sub-assoc",
+           (E.SUB, E.ADD): "sub-add-assoc", (E.SUB, E.SUB): "sub-sub-assoc"}
+ASSOC = {E.MUL: "mul-assoc", E.HADAMARD: "had-assoc"}
+
+
+def left_nest(rw: Rewriter) -> None:
+    """A*(B*(C*D)) -> ((A*B)*C)*D from the top, before the arguments are tidied: done bottom-up,
+    each factor would be moved through the whole chain below it.  Stops where re-associating
+    is not well typed (an inner product scaling a matrix)."""
+    op = rw.at(ROOT).expr.op
+    while rw.at(ROOT).expr.args[1].op == op and rw.attempt(ASSOC[op], ROOT, "backward"):
+        pass
+
+
+def fold(rw: Rewriter) -> None:
+    """a op b for numbers a, b -> one number (a minus on a number is folded into it first)."""
+    t = rw.at(ROOT)
+    if not all(number_like(k.expr) for k in t.kids):
+        return
+    for i, k in enumerate(t.kids):
+        if k.expr.op == E.NEG:
+            rw.apply("num-neg", (i,))
+    rw.apply(FOLD[t.expr.op], ROOT)
+
+
+def transpose_product(rw: Rewriter) -> None:
+    """(A*B*C)' -> C'*B'*A': right-nest the product, then (A*R)' = R'*A' down the chain, so that
+    the result comes out left-nested (linear in the length of the product)."""
+    t = rw.at(ROOT)
+    if t.kids[0].expr.op != E.MUL or t.kids[0].is_scalar:
+        return
+    while rw.at((0,)).expr.args[0].op == E.MUL and rw.attempt("mul-assoc", (0,)):
+        pass
+    path = ROOT
+    while rw.at(path).expr.op == E.TRANSPOSE and rw.at(path + (0,)).expr.op == E.MUL:
+        rw.apply("transpose-mul", path)
+        path = path + (0,)
+
+
+def cancel_inverse(rw: Rewriter) -> None:
+    """... * inv(A) * A * ... -> ... (also A*inv(A), inv(A)'*A', A'*inv(A)'), for invertible A."""
+    left, right = rw.at(ROOT).kids
+    chain = left.expr.op == E.MUL
+    y = left.kids[1] if chain else left
+    plan = _cancellation(y.expr, right.expr)
+    if plan is None:
+        return
+    inverted, steps = plan
+    if not holds("invertible", inverted, Shape(right.rows, right.rows), rw.decls, rw.wrt):
+        return
+    at = ROOT
+    if chain:   # (P*Y)*Z -> P*(Y*Z)
+        rw.apply("mul-assoc", ROOT)
+        at = (1,)
+    for name, direction, where in steps:
+        rw.apply(name, at + where, direction)
+
+
+def _cancellation(y: E.Expr, z: E.Expr):
+    """(A, the steps at y*z that make it I) when y*z is inv(A)*A, A*inv(A), inv(A)'*A' or
+    A'*inv(A)'; None otherwise."""
+    if y.op == "inv" and y.args[0] == z:
+        return z, [("inv-mul-self-l", "forward", ROOT)]
+    if z.op == "inv" and z.args[0] == y:
+        return y, [("inv-mul-self-r", "forward", ROOT)]
+    if y.op == E.TRANSPOSE and z.op == E.TRANSPOSE:
+        a, b = y.args[0], z.args[0]
+        if a.op == "inv" and a.args[0] == b:     # inv(A)'*A' = (A*inv(A))'
+            return b, [("transpose-mul", "backward", ROOT), ("inv-mul-self-r", "forward", (0,)),
+                       ("transpose-identity", "forward", ROOT)]
+        if b.op == "inv" and b.args[0] == a:     # A'*inv(A)' = (inv(A)*A)'
+            return a, [("transpose-mul", "backward", ROOT), ("inv-mul-self-l", "forward", (0,)),
+                       ("transpose-identity", "forward", ROOT)]
+    return None
+
+
+def identity_in_chain(rw: Rewriter) -> None:
+    """(s*I)*A -> s*(I*A) -> s*A: an I left inside a chain after a scalar."""
+    left, right = rw.at(ROOT).kids
+    if left.expr.op != E.MUL or left.expr.args[1].op != E.IDENTITY or right.is_scalar:
+        return
+    rw.apply("mul-assoc", ROOT)
+    rw.apply("mul-identity-l", (1,))
+
+
+def scalar_out_of_trace(rw: Rewriter) -> None:
+    """tr(s*A*B) -> s*tr(A*B) for a scalar first factor s."""
+    arg = rw.at((0,))
+    if arg.expr.op != E.MUL:
+        return
+    first = arg
+    while first.expr.op == E.MUL:
+        first = first.kids[0]
+    if not first.is_scalar:
+        return
+    while rw.at((0, 0)).expr.op == E.MUL:
+        rw.apply("mul-assoc", (0,))
+    rw.apply("trace-scale", ROOT)
+
+
+def row_of_ones(rw: Rewriter) -> None:
+    """ones*B -> sum(B) when ones is a row and the product 1x1: written as a product, the size of
+    that ones is fixed only by the context (it could be read as a scaling)."""
+    t = rw.at(ROOT)
+    ones, rest = t.kids
+    if ones.expr.op != E.ONES or not t.is_scalar or rest.is_scalar:
+        return
+    rw.apply("trace-scalar", ROOT, "backward")        # tr(ones*B)
+    rw.apply("transpose-ones", (0, 0), "backward")    # tr(ones'*B), a column of ones
+    rw.apply("sum-def", ROOT, "backward")             # sum(B)
+
+
+def subtract_negative(rw: Rewriter) -> None:
+    """A + (-B)*C -> A - B*C and A - (-B)*C -> A + B*C: pull the sign of the second term's first
+    factor up to the sum."""
+    right = rw.at((1,)).expr
+    if right.op in (E.NEG, E.NUM) or first_factor(right, tuple(PULL_NEG)).op != E.NEG:
+        return
+    chain = []
+    p, e = (1,), right
+    while e.op in PULL_NEG:
+        chain.append(p)
+        p, e = p + (0,), e.args[0]
+    for q in reversed(chain):   # innermost first: (-B)*C -> -(B*C), then up
+        rw.apply(PULL_NEG[rw.at(q).expr.op], q)
+    rw.apply("add-neg" if rw.at(ROOT).expr.op == E.ADD else "sub-neg", ROOT)
+
+
+def factor(rw: Rewriter) -> None:
+    """P +- Q with a common last or first factor -> one product (this also collects like terms,
+    2*A + A = 3*A).  When P is itself a sum, its last term is tried with Q."""
+    t = rw.at(ROOT)
+    op = t.expr.op
+    p, q = (k.expr for k in t.kids)
+    if p.op in (E.ADD, E.SUB):
+        if can_factor(p.args[1], q):
+            rw.apply(REGROUP[p.op, op], ROOT)   # (A +- B) +- Q -> A +- (B +- Q); B +- Q is next
+        return
+    if p == q:
+        return   # add-self / sub-self are one-step rules
+    for name, kind, side in FACTOR[op]:
+        if p.op == kind and q.op == kind and side == 1 and p.args[1] == q.args[1]:
+            rw.apply(name, ROOT, "backward")
+            return
+        if side == 0 and kind in ASSOC and _first(p, kind) is not None and _first(p, kind) == _first(q, kind):
+            for i in (0, 1):   # right-nest each term so that the first factor is its left argument
+                while rw.at((i,)).expr.args[0].op == kind:
+                    rw.apply(ASSOC[kind], (i,))
+            rw.apply(name, ROOT, "backward")
+            return
+    # like terms: c*A +- A, A +- c*A: write the bare A as 1*A, then factor
+    if p.op == E.MUL and number_like(p.args[0]) and p.args[1] == q:
+        rw.apply("mul-one-l", (1,), "backward")
+    elif q.op == E.MUL and number_like(q.args[0]) and q.args[1] == p:
+        rw.apply("mul-one-l", (0,), "backward")
+    else:
+        return
+    rw.apply("mul-add-l" if op == E.ADD else "mul-sub-l", ROOT, "backward")
+
+
+def can_factor(p: E.Expr, q: E.Expr) -> bool:
+    """Will `factor` (or add-self / sub-self) find something to join in p +- q?"""
+    if p == q:
+        return True
+    for kind in (E.MUL, E.HADAMARD, E.DIV):
+        if p.op == kind and q.op == kind and p.args[1] == q.args[1]:
+            return True
+        if kind in ASSOC and _first(p, kind) is not None and _first(p, kind) == _first(q, kind):
+            return True
+    return ((p.op == E.MUL and number_like(p.args[0]) and p.args[1] == q)
+            or (q.op == E.MUL and number_like(q.args[0]) and q.args[1] == p))
+
+
+def _first(e: E.Expr, kind: str) -> E.Expr | None:
+    """The first factor of a left-nested chain of `kind` (None if `e` is not such a chain)."""
+    return first_factor(e, (kind,)) if e.op == kind else None
+
+
+# operator -> moves: PRE before the arguments are tidied, FIRST before the one-step rules,
+# LAST after them
+PRE = {E.MUL: [left_nest], E.HADAMARD: [left_nest]}
+FIRST = {E.TRANSPOSE: [transpose_product], E.ADD: [fold], E.SUB: [fold], E.DIV: [fold]}
+LAST = {E.ADD: [factor, subtract_negative], E.SUB: [factor, subtract_negative],
+        E.MUL: [fold, cancel_inverse, identity_in_chain, row_of_ones], "tr": [scalar_out_of_trace]}
