@@ -16,13 +16,29 @@ class GradientResult:
     vars: dict[str, Decl]
     gradient: E.Expr
     differential: E.Expr
-    proof: Any = None
     stats: list[dict] = field(default_factory=list)   # per stage: steps, seconds, term size
     # for a symmetric wrt under the `symmetric` or `cookbook` convention (see conventions.py):
     # `gradient` is that convention's answer, this the unconstrained G of the differential
     convention: str = "unconstrained"
     unconstrained_gradient: E.Expr | None = None
     convention_proof: Any = None       # equality proof: the convention's definition = gradient
+    # the derivation whose steps are the proof (None when no proof was asked for)
+    derivation: Any = field(default=None, repr=False, compare=False)
+    _proof: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def proof(self):
+        """The proof (`rewrite.proof.model.Proof`, format rewrite-proof/2), or None; built on
+        first use (it needs pydantic, which a command-line run that prints text can skip)."""
+        if self._proof is None and self.derivation is not None:
+            from .pipeline import proof_of_derivation
+
+            self._proof = proof_of_derivation(self.derivation)
+        return self._proof
+
+    @property
+    def proof_steps(self) -> int:
+        return len(self.derivation.steps) if self.derivation is not None else 0
 
     def as_dict(self) -> dict:
         out = {"f": str(self.f), "wrt": self.wrt,
@@ -41,8 +57,8 @@ class GradientResult:
         for s in self.stats:
             note = "" if s.get("stop", "done") == "done" else f" (stopped: {s['stop']})"
             lines.append(f"  {s['stage']:<14} {s['steps']:>5} steps  {s['seconds']:.3f} s{note}")
-        if self.proof is not None:
-            lines.append(f"proof: {len(self.proof.steps)} rule steps")
+        if self.derivation is not None:
+            lines.append(f"proof: {self.proof_steps} rule steps")
         lines.append(f"df = {self.differential}")
         if self.convention != "unconstrained":
             from .conventions import definition
@@ -68,7 +84,6 @@ def derive(f, wrt: str, vars: Mapping[str, object] | None = None, *, proof: bool
     """
     from . import conventions
     from .pipeline import derive as run
-    from .pipeline import proof_of_derivation
     from .shapes import normalize_decls
 
     f, wrt, vars = _from_sympy(f, wrt, vars)
@@ -76,9 +91,8 @@ def derive(f, wrt: str, vars: Mapping[str, object] | None = None, *, proof: bool
         declared = normalize_decls(vars).get(wrt) if isinstance(wrt, str) else None
         conventions.require(convention, wrt, declared.props if declared else ())
     d = run(f, wrt, vars)
-    result = GradientResult(d.f, d.wrt, d.vars, d.gradient, d.differential, None, d.stats())
-    if proof:
-        result.proof = proof_of_derivation(d)
+    result = GradientResult(d.f, d.wrt, d.vars, d.gradient, d.differential, d.stats(),
+                            derivation=d if proof else None)
     if convention != conventions.UNCONSTRAINED:
         result.convention, result.unconstrained_gradient = convention, d.gradient
         result.gradient, result.convention_proof = conventions.convert(d, convention, proof)

@@ -89,18 +89,17 @@ def cmd_derive(args) -> int:
         raise UsageError("--no-proof cannot be combined with --proof or --format markdown/latex")
     result = derive(_read_term(args.f), args.wrt, _declarations(args.var), proof=not args.no_proof,
                     convention=args.convention)
-    proof = result.proof
     if args.format == "json":
         data = result.as_dict()
-        if proof is not None:
-            data["proof"] = proof.to_dict()
+        if result.proof is not None:
+            data["proof"] = result.proof.to_dict()
         _say(_dump_json(data))
     elif args.format in ("markdown", "latex"):
-        _say(_render(proof, args.format))
+        _say(_render(result.proof, args.format))
     else:
-        _say(str(result))
+        _say(str(result))   # the proof's size only: its model (pydantic) is not loaded
     if args.proof is not None:
-        _write_proof(proof, args.proof)
+        _write_proof(result.proof, args.proof)
     return EXIT_OK
 
 

@@ -2,8 +2,8 @@
 
     python tests/bench/bench_catalogue.py [--jobs N] [--no-sympy] [--json FILE]
 
-- gradients.json: derive with proof (rewrite.derive: the proof is replayed by the kernel before it
-  is returned), then the derived gradient against central finite differences;
+- gradients.json: derive with proof, the proof replayed by the checker, then the derived gradient
+  against central finite differences;
 - identities.json: rewrite.verify on every identity (proved / unknown; refuted is wrong) and every
   false claim (refuted; proved is wrong); false_gradients.json: rewrite.verify_gradient;
 - SymPy: each gradient's f converted with rewrite.sympy_bridge, `f.diff(X)` timed in the same
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import statistics
 import sys
 import time
@@ -26,31 +25,31 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 DATA = ROOT / "tests" / "data"
-
-SYMPY_SECONDS = 10   # a SymPy diff (or its evaluation) running longer counts as not answered
-
 
 # --- our engine --------------------------------------------------------------------------------
 def run_gradient(entry: dict) -> dict:
     import rewrite
     from rewrite.errors import RewriteError
     from rewrite.numeric import check_gradient
+    from rewrite.proof.checker import check
 
     row = {"id": entry["id"], "topic": "gradient:" + entry["topic"]}
     t0 = time.perf_counter()
     try:
         r = rewrite.derive(entry["f"], entry["wrt"], entry.get("vars") or {})
+        checked = check(r.proof).ok
     except RewriteError as err:
         row.update(status="unknown", reason=str(err), seconds=time.perf_counter() - t0)
         return row
-    row["seconds"] = time.perf_counter() - t0
+    row["seconds"] = time.perf_counter() - t0   # derive + proof + check
     row["gradient"] = str(r.gradient)
     numeric = check_gradient(entry["f"], entry["wrt"], r.gradient, entry.get("vars") or {})
     if not numeric.ok:
         row.update(status="wrong", reason=f"derived {r.gradient} fails finite differences ({numeric.details})")
-    elif r.proof is None:
-        row.update(status="unknown", reason=f"derived {r.gradient}, no proof: {r.proof_failure}")
+    elif not checked:
+        row.update(status="wrong", reason=f"derived {r.gradient}, but the checker rejects the proof")
     else:
         row.update(status="proved", steps=len(r.proof.steps))
     return row
@@ -85,117 +84,11 @@ def run_false_gradient(entry: dict) -> dict:
 
 
 # --- SymPy ---------------------------------------------------------------------------------------
-class _Timeout(Exception):
-    pass
-
-
-def _alarm(signum, frame):
-    raise _Timeout()
-
-
-def _sympy_value(g, env: dict, sizes: dict):
-    """SymPy's answer at a concrete point, as a 2-d float array."""
-    import numpy as np
-    import sympy as sp
-    from sympy.tensor.array.expressions import convert_array_to_matrix
-
-    try:   # SymPy answers some gradients as array expressions (tensor products, permutations)
-        g = convert_array_to_matrix(g)
-    except Exception:
-        pass
-    g = g.subs({sp.Symbol(d, integer=True, positive=True): v for d, v in sizes.items()})
-    values = {}
-    for m in g.atoms(sp.MatrixSymbol):
-        values[m] = sp.ImmutableMatrix(env[m.name].tolist())
-    for s in g.free_symbols:
-        if isinstance(s, sp.Symbol) and s.name in env:
-            values[s] = sp.Float(float(env[s.name][0, 0]))
-    v = g.xreplace(values)
-    if hasattr(v, "as_explicit"):
-        v = v.as_explicit()
-    v = v.doit()
-    if hasattr(v, "tolist"):
-        a = np.array(v.tolist(), dtype=float)
-    else:
-        a = np.array([[float(v)]])
-    return a.reshape(a.shape[0], -1) if a.ndim != 2 else a
-
-
 def run_sympy(entry: dict) -> dict:
     """SymPy's diff of the same f: time, and whether it equals the expected gradient at a point."""
-    import numpy as np
-    import sympy as sp
+    from sympy_side import diff
 
-    from rewrite.errors import RewriteError
-    from rewrite.numeric import OutOfDomain, draw_sizes, evaluate, random_env
-    from rewrite.shapes import infer, normalize_decls
-    from rewrite.sympy_bridge import to_sympy
-    from rewrite.syntax import parse
-
-    out = {"id": entry["id"]}
-    decls = normalize_decls(entry.get("vars") or {})
-    f = parse(entry["f"])
-    try:
-        fs = to_sympy(f, decls)
-    except (RewriteError, TypeError, ValueError) as err:
-        out.update(sympy="not expressible", note=str(err).splitlines()[0][:90])
-        return out
-    wrt = next((s for s in fs.free_symbols if getattr(s, "name", None) == entry["wrt"]), None)
-    if wrt is None:
-        out.update(sympy="not expressible", note="the variable is lost in conversion")
-        return out
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(SYMPY_SECONDS)
-    try:
-        t0 = time.perf_counter()
-        g = fs.diff(wrt)
-        out["sympy_seconds"] = time.perf_counter() - t0
-        if g.has(sp.Derivative):
-            out.update(sympy="no answer", note="returns an unevaluated Derivative")
-            return out
-        expected = parse(entry["expected"])
-        typing = infer(joint(f, expected, entry["wrt"]), decls)
-        rng = np.random.default_rng(0)
-        for _ in range(10):
-            sizes = draw_sizes(typing, rng)
-            env = random_env(typing, rng, sizes)
-            try:
-                want = evaluate(expected, env, typing=typing, path=GRADIENT_PATH, sizes=sizes)
-            except OutOfDomain:
-                continue
-            break
-        else:
-            out.update(sympy="not checked", note="no point in the domain")
-            return out
-        got = _sympy_value(g, env, sizes)
-        scale = max(1.0, float(np.max(np.abs(want))))
-        if got.shape == want.shape and np.max(np.abs(got - want)) / scale < 1e-6:
-            out["sympy"] = "right"
-        elif got.shape == want.T.shape and np.max(np.abs(got - want.T)) / scale < 1e-6:
-            out.update(sympy="transposed", note="the transpose of the gradient (numerator layout)")
-        else:
-            out.update(sympy="wrong" if got.size == want.size else "other shape",
-                       note=f"SymPy gives shape {got.shape}, the gradient is {want.shape}")
-    except _Timeout:
-        out.update(sympy="timeout", note=f"over {SYMPY_SECONDS} s")
-    except Exception as err:   # SymPy fails in many ways on matrix calculus; record, never crash
-        out.update(sympy="error", note=f"{type(err).__name__}: {str(err).splitlines()[0][:80] if str(err) else ''}")
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-    return out
-
-
-GRADIENT_PATH = (1, 0, 0, 0, 0)   # of G in joint(f, G, X)
-
-
-def joint(f, gradient, wrt: str):
-    """f + tr((G - X)'*(G - X)): a term whose typing gives G the shape of X (only the typing
-    is used, so that `I` or `ones` in G get X's sizes)."""
-    from rewrite import expr as E
-
-    gap = E.Expr(E.SUB, (gradient, E.sym(wrt)))
-    return E.Expr(E.ADD, (f, E.tr(E.mul(E.transpose(gap), gap))))
+    return {"id": entry["id"], **diff(entry["f"], entry["wrt"], entry.get("vars") or {}, entry["expected"])}
 
 
 # --- the run -------------------------------------------------------------------------------------
