@@ -302,15 +302,18 @@ class _Inference(Unifier):
 
     def resolve(self, d, names: dict[int, str], taken: set[str]) -> Dim:
         d = self.find(d)
-        if not isinstance(d, _Var):
-            return d
-        if d.id not in names:
-            i = len(names) + 1
-            while f"k{i}" in taken:
-                i += 1
-            names[d.id] = f"k{i}"
-            taken.add(names[d.id])
-        return names[d.id]
+        return free_name(d, names, taken) if isinstance(d, _Var) else d
+
+
+def free_name(d: _Var, names: dict[int, str], taken: set[str]) -> str:
+    """The name (k1, k2, ...) of a dimension nothing fixed; one name per dimension, none taken."""
+    if d.id not in names:
+        i = len(names) + 1
+        while f"k{i}" in taken:
+            i += 1
+        names[d.id] = f"k{i}"
+        taken.add(names[d.id])
+    return names[d.id]
 
 
 def infer(e: E.Expr, decls: Mapping[str, Decl] | None = None, parsed: Parsed | None = None) -> Typing:

@@ -16,6 +16,7 @@ failure can be reproduced by its seed and index.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -33,79 +34,61 @@ class Case:
     vars: dict
 
 
+# constructors by the kind of their result; each {K} is filled with a fresh random term of kind K:
+# S scalar, V vector, M matrix, P a positive scalar, D an spd matrix, F an elementwise function,
+# N a small integer exponent
+TEMPLATES = {
+    S: ["tr({M})", "{V}'*{V}", "{V}'*{M}*{V}", "sum({M})", "sum({V})", "norm2sq({V})",
+        "norm2({V} + a)", "det({D})", "det(I + {M})", "logdet({D})", "({S} + {S})", "({S} - {S})",
+        "{S}*{S}", "{S}/{P}", "{F}({S})", "log({P})", "sqrt({P})", "{S}^{N}", "-{S}", "{S}.*{S}",
+        "tr({M})*{S}"],
+    V: ["{M}*{V}", "({V} + {V})", "({V} - {V})", "{V}.*{V}", "{V}./(exp({V}))", "{F}({V})",
+        "softmax({V})", "{S}*{V}", "{V}/{P}", "-{V}", "diag({V})*{V}", "{M}'*{V}"],
+    M: ["{M}*{M}", "({M} + {M})", "({M} - {M})", "{M}'", "{M}.*{M}", "{M}./(exp({M}))",
+        "inv({D})", "{F}({M})", "{S}*{M}", "{M}/{P}", "{V}*{V}'", "diag({V})", "-{M}",
+        "({M})^{N}", "(I + {M})"],
+}
+_HOLE = re.compile(r"\{([SVMPDFN])\}")
+
+
 class _Gen:
     def __init__(self, rng: random.Random, wrt: str):
         self.rng = rng
         self.wrt = wrt
-
-    def pick(self, options):
-        return self.rng.choice(options)
 
     def leaf(self, kind: str) -> str:
         names = LEAVES[kind]
         if self.wrt in names and self.rng.random() < 0.5:
             return self.wrt
         if kind == S and self.rng.random() < 0.3:
-            return self.pick(["2", "3", "(1/2)", "(-1)"])
-        return self.pick(names)
+            return self.rng.choice(["2", "3", "(1/2)", "(-1)"])
+        return self.rng.choice(names)
 
     def term(self, kind: str, depth: int) -> str:
         if depth <= 0:
             return self.leaf(kind)
-        d = depth - 1
-        return "(" + getattr(self, kind)(d) + ")"   # bracketed: the caller puts it anywhere
+        template = self.rng.choice(TEMPLATES[kind])
+        return "(" + _HOLE.sub(lambda m: self.hole(m.group(1), depth - 1), template) + ")"
 
-    # --- each kind: a random constructor whose result has that kind -----------------------------
-    def scalar(self, d: int) -> str:
-        t = self.term
-        choice = self.pick([
-            lambda: f"tr({t(M, d)})", lambda: f"{t(V, d)}'*{t(V, d)}", lambda: f"{t(V, d)}'*{t(M, d)}*{t(V, d)}",
-            lambda: f"sum({t(M, d)})", lambda: f"sum({t(V, d)})", lambda: f"norm2sq({t(V, d)})",
-            lambda: f"norm2({t(V, d)} + a)", lambda: f"det({self.spd(d)})", lambda: f"det(I + {t(M, d)})",
-            lambda: f"logdet({self.spd(d)})", lambda: f"({t(S, d)} + {t(S, d)})",
-            lambda: f"({t(S, d)} - {t(S, d)})", lambda: f"{t(S, d)}*{t(S, d)}",
-            lambda: f"{t(S, d)}/{self.positive(d)}", lambda: f"{self.pick(ELEMENTWISE)}({t(S, d)})",
-            lambda: f"log({self.positive(d)})", lambda: f"sqrt({self.positive(d)})",
-            lambda: f"{t(S, d)}^{self.pick(['2', '3'])}", lambda: f"-{t(S, d)}",
-            lambda: f"{t(S, d)}.*{t(S, d)}", lambda: f"tr({t(M, d)})*{t(S, d)}",
-        ])
-        return choice()
-
-    def vector(self, d: int) -> str:
-        t = self.term
-        choice = self.pick([
-            lambda: f"{t(M, d)}*{t(V, d)}", lambda: f"({t(V, d)} + {t(V, d)})", lambda: f"({t(V, d)} - {t(V, d)})",
-            lambda: f"{t(V, d)}.*{t(V, d)}", lambda: f"{t(V, d)}./(exp({t(V, d)}))",
-            lambda: f"{self.pick(ELEMENTWISE)}({t(V, d)})", lambda: f"softmax({t(V, d)})",
-            lambda: f"{t(S, d)}*{t(V, d)}", lambda: f"{t(V, d)}/{self.positive(d)}", lambda: f"-{t(V, d)}",
-            lambda: f"diag({t(V, d)})*{t(V, d)}", lambda: f"{t(M, d)}'*{t(V, d)}",
-        ])
-        return choice()
-
-    def matrix(self, d: int) -> str:
-        t = self.term
-        choice = self.pick([
-            lambda: f"{t(M, d)}*{t(M, d)}", lambda: f"({t(M, d)} + {t(M, d)})", lambda: f"({t(M, d)} - {t(M, d)})",
-            lambda: f"{t(M, d)}'", lambda: f"{t(M, d)}.*{t(M, d)}", lambda: f"{t(M, d)}./(exp({t(M, d)}))",
-            lambda: f"inv({self.spd(d)})", lambda: f"{self.pick(ELEMENTWISE)}({t(M, d)})",
-            lambda: f"{t(S, d)}*{t(M, d)}", lambda: f"{t(M, d)}/{self.positive(d)}",
-            lambda: f"{t(V, d)}*{t(V, d)}'", lambda: f"diag({t(V, d)})", lambda: f"-{t(M, d)}",
-            lambda: f"({t(M, d)})^{self.pick(['2', '3'])}", lambda: f"(I + {t(M, d)})",
-        ])
-        return choice()
-
-    def positive(self, d: int) -> str:
-        t = self.term
-
-        def square_plus_one():
-            s = t(S, d)
-            return f"({s}*{s} + 1)"
-        return self.pick([lambda: f"exp({t(S, d)})", lambda: f"(norm2sq({t(V, d)}) + 1)",
-                          square_plus_one, lambda: f"sigmoid({t(S, d)})"])()
-
-    def spd(self, d: int) -> str:
-        m = self.term(M, d)
-        return f"({m}*{m}' + I)"
+    def hole(self, kind: str, depth: int) -> str:
+        if kind == "F":
+            return self.rng.choice(ELEMENTWISE)
+        if kind == "N":
+            return self.rng.choice(["2", "3"])
+        if kind == "D":
+            m = self.term(M, depth)
+            return f"({m}*{m}' + I)"
+        if kind == "P":
+            choice = self.rng.randrange(4)
+            if choice == 0:
+                return f"exp({self.term(S, depth)})"
+            if choice == 1:
+                return f"(norm2sq({self.term(V, depth)}) + 1)"
+            if choice == 2:
+                s = self.term(S, depth)
+                return f"({s}*{s} + 1)"
+            return f"sigmoid({self.term(S, depth)})"
+        return self.term({"S": S, "V": V, "M": M}[kind], depth)
 
 
 def functions(seed: int, count: int, depths=(2, 3, 4, 5)) -> Iterator[Case]:
@@ -114,8 +97,7 @@ def functions(seed: int, count: int, depths=(2, 3, 4, 5)) -> Iterator[Case]:
     made = 0
     while made < count:
         wrt = rng.choice(["X", "x", "lam"])
-        gen = _Gen(rng, wrt)
-        f = gen.scalar(rng.choice(depths) - 1)
+        f = _Gen(rng, wrt).term(S, rng.choice(depths))[1:-1]
         names = {n for n in VARS if _mentions(f, n)}
         if wrt not in names:
             continue
@@ -124,6 +106,4 @@ def functions(seed: int, count: int, depths=(2, 3, 4, 5)) -> Iterator[Case]:
 
 
 def _mentions(f: str, name: str) -> bool:
-    import re
-
     return re.search(rf"(?<![A-Za-z0-9_]){name}(?![A-Za-z0-9_(])", f) is not None

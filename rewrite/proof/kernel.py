@@ -21,7 +21,7 @@ from .. import expr as E
 from ..conditions import holds
 from ..errors import RewriteError, ShapeError
 from ..rules import EVAL, Rule, evaluate_constant
-from ..shapes import Decl, Shape, Unifier, is_free
+from ..shapes import Decl, Shape, Unifier, free_name, is_free
 
 
 class StepError(RewriteError):
@@ -134,17 +134,7 @@ def typed(e: E.Expr, decls: Mapping[str, Decl]) -> Term:
     shape, built = typer.raw(e)
     taken = {str(d) for decl in decls.values() for d in (decl.shape.rows, decl.shape.cols)}
     names: dict[int, str] = {}
-
-    def name(d) -> str:
-        if d.id not in names:
-            i = len(names) + 1
-            while f"k{i}" in taken:
-                i += 1
-            names[d.id] = f"k{i}"
-            taken.add(names[d.id])
-        return names[d.id]
-
-    return typer.finish(shape, built, name=name)
+    return typer.finish(shape, built, name=lambda d: free_name(d, names, taken))
 
 
 def reading_differs(term: Term, decls: Mapping[str, Decl]) -> str | None:
