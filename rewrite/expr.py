@@ -1,9 +1,11 @@
 """Immutable expression trees of the matrix language.
 
 A term is an `Expr(op, args, name, value)`.  Leaves are symbols (`SYM`, with `name`), rational
-constants (`NUM`, with `value`) and the sized-by-context constants `I`, `0` and `ones`.  Every
-other node is an operator or a function applied to its `args`.  Trees are compared structurally;
-nothing here simplifies or rewrites (that is the job of the rules).
+constants (`NUM`, with `value`), the sized-by-context constants `I`, `0` and `ones`, and the
+constants with a stated size: `I(n)` (an `I` whose `name` is its size) and the commutation matrix
+`K(m, n)` (`name` "m,n").  Every other node is an operator or a function applied to its `args`.
+Trees are compared structurally; nothing here simplifies or rewrites (that is the job of the
+rules).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ NUM = "num"
 IDENTITY = "I"
 ZERO = "0"
 ONES = "ones"
+COMMUTATION = "K"   # K(m, n)*vec(A) = vec(A') for an m x n A
 # operators
 ADD = "+"
 SUB = "-"
@@ -48,13 +51,16 @@ FUNCTIONS = {
     "norm2sq": "squared Euclidean norm of a column vector",
     "diag": "diagonal matrix with the vector on its diagonal",
     "softmax": "softmax of a column vector",
+    "vec": "the columns of a matrix stacked into one column vector",
     DIFF: "differential",
 }
+# functions of two arguments
+BINARY_FUNCTIONS = {"kron": "Kronecker product"}
 ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "sqrt", "abs", "sign")
-LEAF_OPS = (SYM, NUM, IDENTITY, ZERO, ONES)
-BINARY_OPS = (ADD, SUB, MUL, HADAMARD, HDIV, POW, DIV)
+LEAF_OPS = (SYM, NUM, IDENTITY, ZERO, ONES, COMMUTATION)
+BINARY_OPS = (ADD, SUB, MUL, HADAMARD, HDIV, POW, DIV) + tuple(BINARY_FUNCTIONS)
 UNARY_OPS = (NEG, TRANSPOSE) + tuple(FUNCTIONS)
-RESERVED_NAMES = frozenset(FUNCTIONS) | {IDENTITY, ONES}
+RESERVED_NAMES = frozenset(FUNCTIONS) | frozenset(BINARY_FUNCTIONS) | {IDENTITY, ONES}
 
 Path = tuple[int, ...]
 
@@ -164,8 +170,19 @@ def num(value: int | Fraction | str) -> Expr:
     return Expr(ZERO) if v == 0 else Expr(NUM, value=v)
 
 
-def identity() -> Expr:
-    return Expr(IDENTITY)
+def identity(size: str = "") -> Expr:
+    """I (its size from the context), or I(size) when a size is given."""
+    return Expr(IDENTITY, name=size)
+
+
+def commutation(m: str, n: str) -> Expr:
+    """K(m, n): the mn x mn matrix with K(m, n)*vec(A) = vec(A') for every m x n A."""
+    return Expr(COMMUTATION, name=f"{m},{n}")
+
+
+def stated_size(e: Expr) -> tuple[str, ...]:
+    """The sizes written in I(n) or K(m, n) (none for any other node)."""
+    return tuple(e.name.split(",")) if e.op in (IDENTITY, COMMUTATION) and e.name else ()
 
 
 def zero() -> Expr:

@@ -16,6 +16,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from . import dims
 from . import expr as E
 from .errors import ShapeError
 from .shapes import Decl, Shape, Typing, infer, normalize_decls
@@ -128,11 +129,10 @@ class _Evaluator:
         self.used_fd = False
 
     def dim(self, d) -> int:
-        if isinstance(d, int):
-            return d
-        if d not in self.sizes:
-            raise ValueError(f"the size of dimension {d!r} is not fixed by the values; give it in sizes")
-        return int(self.sizes[d])
+        missing = [n for n in dims.names(d) if n not in self.sizes]
+        if missing:
+            raise ValueError(f"the size of dimension {missing[0]!r} is not fixed by the values; give it in sizes")
+        return dims.value(d, self.sizes)
 
     def shape_at(self, path: E.Path) -> tuple[int, int]:
         s = self.typing.shapes[path]
@@ -160,6 +160,9 @@ class _Evaluator:
             if op == E.IDENTITY:
                 return np.eye(r)
             return np.zeros((r, c)) if op == E.ZERO else np.ones((r, c))
+        if op == E.COMMUTATION:
+            m, n = (self.dim(dims.parse(d)) for d in E.stated_size(e))
+            return commutation_matrix(m, n)
         if op == E.DIFF:
             return self.differential(e, path)
         if op == E.POW:
@@ -190,6 +193,10 @@ class _Evaluator:
             return _ELEMENTWISE[op](k[0])
         if op in _REDUCTIONS:
             return _REDUCTIONS[op](k[0])
+        if op == "vec":
+            return k[0].reshape(-1, 1, order="F")   # the columns, one under the other
+        if op == "kron":
+            return np.kron(k[0], k[1])
         raise ValueError(f"cannot evaluate the operator {op!r}")
 
     def power(self, base: Value, exponent: E.Expr) -> Value:
@@ -228,6 +235,15 @@ class _Evaluator:
 
         return _derivative(at, [self.env[v] for v in directions], list(directions.values()),
                            self.shape_at(path))
+
+
+def commutation_matrix(m: int, n: int) -> Value:
+    """K(m, n): the permutation with K @ vec(A) = vec(A') for every m x n A."""
+    k = np.zeros((m * n, m * n))
+    for i in range(m):
+        for j in range(n):
+            k[i * n + j, j * m + i] = 1.0   # vec(A')[i*n + j] = A[i, j] = vec(A)[j*m + i]
+    return k
 
 
 def _step(points: list[Value], directions: list[Value]) -> float:
@@ -295,7 +311,7 @@ def _dims_of(typing_or_decls) -> set[str]:
     shapes = [d.shape for d in _decls_of(typing_or_decls).values()]
     if isinstance(typing_or_decls, Typing):
         shapes += list(typing_or_decls.shapes.values())
-    return {d for s in shapes for d in (s.rows, s.cols) if isinstance(d, str)}
+    return {n for s in shapes for d in (s.rows, s.cols) for n in dims.names(d)}
 
 
 def draw_sizes(typing_or_decls, rng: np.random.Generator,
@@ -381,7 +397,7 @@ def random_env(typing_or_decls, rng: np.random.Generator, sizes: Mapping[str, in
     sizes = draw_sizes(typing_or_decls, rng, sizes)
 
     def size(d) -> int:
-        return d if isinstance(d, int) else sizes[d]
+        return dims.value(d, sizes)
 
     return {name: random_matrix(size(d.shape.rows), size(d.shape.cols), d.props, rng, positive_entries)
             for name, d in sorted(decls.items())}

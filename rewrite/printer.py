@@ -63,6 +63,8 @@ def _text(e: E.Expr, out: list[str]) -> None:
         out.append(e.name)
     elif op == E.NUM:
         out.append(_num_text(e.value))
+    elif op in (E.IDENTITY, E.COMMUTATION) and e.name:
+        out.append(f"{op}({', '.join(E.stated_size(e))})")
     elif op in (E.IDENTITY, E.ZERO, E.ONES):
         out.append(op)
     elif op in (E.ADD, E.SUB, E.MUL, E.HADAMARD, E.HDIV, E.DIV):
@@ -86,7 +88,10 @@ def _text(e: E.Expr, out: list[str]) -> None:
         out.append("d" + e.args[0].name)
     else:  # function application
         out.append(op + "(")
-        _text(e.args[0], out)
+        for i, a in enumerate(e.args):
+            if i:
+                out.append(", ")
+            _text(a, out)
         out.append(")")
 
 
@@ -103,11 +108,17 @@ def to_unicode(e: E.Expr) -> str:
         v = e.value
         return str(v.numerator) if v.denominator == 1 and v >= 0 else f"({v})"
     if op == E.IDENTITY:
-        return "I"
+        return "I" + (f"({e.name})" if e.name else "")
+    if op == E.COMMUTATION:
+        return f"K({', '.join(E.stated_size(e))})"
     if op == E.ZERO:
         return "0"
     if op == E.ONES:
         return "𝟙"
+    if op == "kron":
+        a, b = (to_unicode(x) for x in e.args)
+        wrap = lambda x, t: f"({t})" if _prec(x) < _PREC[E.TRANSPOSE] else t   # noqa: E731
+        return f"({wrap(e.args[0], a)} ⊗ {wrap(e.args[1], b)})"
     if op in _UNI_OP:
         p = _PREC[op]
         left, right = to_unicode(e.args[0]), to_unicode(e.args[1])
@@ -138,6 +149,7 @@ _TEX_FN = {"tr": r"\operatorname{tr}", "det": r"\det", "logdet": r"\log\det", "e
            "sigmoid": r"\sigma", "sqrt": r"\sqrt", "abs": r"\operatorname{abs}",
            "sign": r"\operatorname{sign}", "sum": r"\operatorname{sum}",
            "diag": r"\operatorname{diag}", "softmax": r"\operatorname{softmax}",
+           "vec": r"\operatorname{vec}",
            "norm2sq": None, "norm2": None, "inv": None, E.DIFF: r"\mathrm{d}"}
 _TEX_OP = {E.ADD: " + ", E.SUB: " - ", E.MUL: " ", E.HADAMARD: r" \odot ", E.HDIV: r" \oslash ",
            E.DIV: " / "}
@@ -164,11 +176,17 @@ def to_latex(e: E.Expr) -> str:
             return str(v.numerator)
         return ("-" if v < 0 else "") + rf"\tfrac{{{abs(v.numerator)}}}{{{v.denominator}}}"
     if op == E.IDENTITY:
-        return "I"
+        return "I" + (f"_{{{e.name}}}" if e.name else "")
+    if op == E.COMMUTATION:
+        return f"K_{{{','.join(E.stated_size(e))}}}"
     if op == E.ZERO:
         return "0"
     if op == E.ONES:
         return r"\mathbf{1}"
+    if op == "kron":
+        a, b = (to_latex(x) for x in e.args)
+        wrap = lambda x, t: rf"\left({t}\right)" if _prec(x) < _PREC[E.TRANSPOSE] else t   # noqa: E731
+        return rf"\left({wrap(e.args[0], a)} \otimes {wrap(e.args[1], b)}\right)"
     if op in _TEX_OP:
         p = _PREC[op]
         left, right = to_latex(e.args[0]), to_latex(e.args[1])

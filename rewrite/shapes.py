@@ -1,8 +1,9 @@
 """Shapes: declarations, defaults for undeclared names, and inference by unification.
 
-Every term has a shape `rows x cols` whose dimensions are integers or dimension symbols (`n`).
-A 1x1 operand of `*` scales the other operand.  Undeclared names default to a matrix (upper
-case) or a column vector (lower case) of fresh dimensions, fixed by unification.
+Every term has a shape `rows x cols` whose dimensions are integers, dimension symbols (`n`) or
+products of them (`m*n`: vec and kron multiply sizes; see dims.py).  A 1x1 operand of `*` scales
+the other operand.  Undeclared names default to a matrix (upper case) or a column vector (lower
+case) of fresh dimensions, fixed by unification.
 """
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping, Union
 
+from . import dims as D
 from . import expr as E
+from .dims import Dim, Prod
 from .errors import ShapeError
 from .syntax import Parsed, is_valid_symbol_name
 
-Dim = Union[int, str]
 PROPS = ("symmetric", "spd", "invertible", "square", "diagonal", "positive")
 # a prop and everything it implies
 _IMPLIED = {
@@ -54,14 +56,15 @@ class Decl:
         return ", ".join([str(self.shape)] + given)
 
 
-_DIM = re.compile(r"[A-Za-z][A-Za-z0-9_]*|[1-9][0-9]*")
 
 
 def parse_dim(text: str, where: str) -> Dim:
     t = text.strip()
-    if not _DIM.fullmatch(t):
-        raise ShapeError(f"bad dimension {t!r} in {where!r} (use a name like n or a positive integer)")
-    return int(t) if t.isdigit() else t
+    d = D.parse(t) if t else None
+    if d is None:
+        raise ShapeError(f"bad dimension {t!r} in {where!r} (use a name like n, a positive integer, "
+                         f"or a product like m*n)")
+    return d
 
 
 def parse_decl_body(body: str, name: str = "") -> Decl:
@@ -130,8 +133,48 @@ class _Var:
         return f"?{self.id}"
 
 
+class _VProd:
+    """A product with unknown dimensions in it (during inference): coef * atoms, atoms names or
+    _Vars, in a canonical order."""
+    __slots__ = ("coef", "atoms")
+
+    def __init__(self, coef: int, atoms: tuple):
+        self.coef, self.atoms = coef, atoms
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _VProd) and (self.coef, self.atoms) == (other.coef, other.atoms)
+
+    def __hash__(self) -> int:
+        return hash((self.coef, self.atoms))
+
+    def __repr__(self) -> str:
+        return "*".join([str(self.coef)] + [repr(a) for a in self.atoms])
+
+
+def _key(atom) -> tuple:
+    return (1, atom.id, "") if isinstance(atom, _Var) else (0, 0, atom)
+
+
+def _atoms(d) -> tuple[int, list]:
+    if isinstance(d, _VProd):
+        return d.coef, list(d.atoms)
+    if isinstance(d, _Var):
+        return 1, [d]
+    return D.factors(d)
+
+
+def _product(coef: int, atoms: list):
+    """The canonical dimension coef * atoms (a plain Dim when no atom is unknown)."""
+    if not any(isinstance(a, _Var) for a in atoms):
+        return D.make(coef, atoms)
+    atoms = sorted(atoms, key=_key)
+    if coef == 1 and len(atoms) == 1:
+        return atoms[0]
+    return _VProd(coef, tuple(atoms))
+
+
 def is_free(d) -> bool:
-    return isinstance(d, _Var)
+    return isinstance(d, (_Var, _VProd))
 
 
 @dataclass
@@ -154,6 +197,7 @@ class Unifier:
     def __init__(self):
         self.parent: dict[int, object] = {}
         self.fresh_count = 0
+        self.deferred: list[tuple] = []   # products equal to products, with unknowns on both sides
 
     def fresh(self) -> _Var:
         self.fresh_count += 1
@@ -162,28 +206,83 @@ class Unifier:
     def find(self, d):
         while isinstance(d, _Var) and d.id in self.parent:
             d = self.parent[d.id]
+        if isinstance(d, _VProd):   # put in what is known of its unknowns
+            coef, atoms = d.coef, []
+            for a in d.atoms:
+                c, more = _atoms(self.find(a))
+                coef *= c
+                atoms += more
+            return _product(coef, atoms)
         return d
+
+    def mul(self, a, b):
+        """The product of two dimensions (known or not)."""
+        ca, ta = _atoms(self.find(a))
+        cb, tb = _atoms(self.find(b))
+        return _product(ca * cb, ta + tb)
 
     def fail(self, message: str, node: E.Expr) -> ShapeError:
         from .printer import to_text
 
         return ShapeError(f"{message} in {to_text(node)}")
 
-    def unify(self, a, b, node: E.Expr, what: str) -> None:
+    def unify(self, a, b, node: E.Expr, what: str, defer: bool = True) -> None:
         a, b = self.find(a), self.find(b)
         if a is b or (not isinstance(a, _Var) and a == b):
             return
-        if isinstance(a, _Var):
+        if isinstance(a, _Var) and not self._occurs(a, b):
             self.parent[a.id] = b
-        elif isinstance(b, _Var):
+        elif isinstance(b, _Var) and not self._occurs(b, a):
             self.parent[b.id] = a
+        elif isinstance(a, _VProd) or isinstance(b, _VProd):
+            self._unify_products(a, b, node, what, defer)
         else:
             raise self.fail(f"{what}: dimension {a} does not match {b}", node)
+
+    def _occurs(self, v: _Var, d) -> bool:
+        return isinstance(d, _VProd) and any(a is v for a in d.atoms)
+
+    def _unify_products(self, a, b, node: E.Expr, what: str, defer: bool) -> None:
+        """u*rest = known: u := known / rest when exactly one unknown is left after cancelling
+        common factors; with unknowns on both sides, decide later (`settle`)."""
+        (ca, ta), (cb, tb) = _atoms(a), _atoms(b)
+        for x in list(ta):
+            if x in tb:
+                ta.remove(x)
+                tb.remove(x)
+        va = [x for x in ta if isinstance(x, _Var)]
+        vb = [x for x in tb if isinstance(x, _Var)]
+        if len(va) + len(vb) == 1:
+            (var,), (mine_c, mine), (other_c, other) = ((va, (ca, ta), (cb, tb)) if va else
+                                                         (vb, (cb, tb), (ca, ta)))
+            mine.remove(var)
+            if not mine and other_c % mine_c == 0:
+                self.parent[var.id] = _product(other_c // mine_c, other)
+                return
+        elif (va or vb) and defer:
+            self.deferred.append((a, b, node, what))
+            return
+        raise self.fail(f"{what}: dimension {a} does not match {b}", node)
+
+    def settle(self) -> None:
+        """Decide the products left equal to products: by what is known now, else factor by
+        factor (vec(A) = vec(B) with the sizes of A and B unknown: A and B alike)."""
+        while self.deferred:
+            pending, self.deferred = self.deferred, []
+            for a, b, node, what in pending:
+                self.unify(a, b, node, what, defer=True)
+            if len(self.deferred) == len(pending):   # no progress: pair the unknowns in order
+                a, b, node, what = self.deferred.pop(0)
+                (ca, ta), (cb, tb) = _atoms(self.find(a)), _atoms(self.find(b))
+                if ca != cb or len(ta) != len(tb):
+                    raise self.fail(f"{what}: dimension {a} does not match {b}", node)
+                for x, y in zip(ta, tb):
+                    self.unify(x, y, node, what, defer=False)
 
     def clash(self, a, b) -> bool:
         """Are a and b two different known dimensions (so they can never be unified)?"""
         a, b = self.find(a), self.find(b)
-        return not isinstance(a, _Var) and not isinstance(b, _Var) and a != b
+        return not is_free(a) and not is_free(b) and a != b
 
     def can_be_one(self, d) -> bool:
         d = self.find(d)
@@ -195,13 +294,19 @@ class Unifier:
     def scalar(self, s) -> bool:
         return self.is_one(s[0]) and self.is_one(s[1])
 
-    def constant_shape(self, op: str) -> tuple:
-        """The shape of a leaf constant: 1x1 for a number, fresh dimensions for I, 0, ones."""
+    def constant_shape(self, e: E.Expr) -> tuple:
+        """The shape of a leaf constant: 1x1 for a number, fresh dimensions for I, 0, ones, and
+        the stated ones for I(n) and K(m, n)."""
+        op = e.op
         if op == E.NUM:
             return (1, 1)
+        stated = [D.parse(d) for d in E.stated_size(e)]
         if op == E.IDENTITY:
-            v = self.fresh()
+            v = stated[0] if stated else self.fresh()
             return (v, v)
+        if op == E.COMMUTATION:
+            mn = D.mul(*stated)
+            return (mn, mn)
         return (self.fresh(), self.fresh())
 
     def op_shape(self, e: E.Expr, kids: list[tuple]) -> tuple:
@@ -262,6 +367,11 @@ class Unifier:
         if op == "softmax":
             self.unify(a[1], 1, e, "softmax of a non-vector (it takes a column vector)")
             return a
+        if op == "vec":
+            return (self.mul(a[0], a[1]), 1)
+        if op == "kron":
+            b = kids[1]
+            return (self.mul(a[0], b[0]), self.mul(a[1], b[1]))
         raise self.fail(f"no shape rule for {op!r}", e)
 
 
@@ -297,12 +407,20 @@ class _Inference(Unifier):
                     self.var_shapes[e.name] = (self.fresh(), 1)
             return self.var_shapes[e.name]
         if not e.args:
-            return self.constant_shape(op)
+            return self.constant_shape(e)
         return self.op_shape(e, [self.infer(a, path + (i,)) for i, a in enumerate(e.args)])
 
     def resolve(self, d, names: dict[int, str], taken: set[str]) -> Dim:
-        d = self.find(d)
-        return free_name(d, names, taken) if isinstance(d, _Var) else d
+        return name_free(self.find(d), names, taken)
+
+
+def name_free(d, names: dict[int, str], taken: set[str]) -> Dim:
+    """A dimension with each unknown in it named (k1, k2, ...)."""
+    if isinstance(d, _Var):
+        return free_name(d, names, taken)
+    if isinstance(d, _VProd):
+        return D.make(d.coef, [free_name(a, names, taken) if isinstance(a, _Var) else a for a in d.atoms])
+    return d
 
 
 def free_name(d: _Var, names: dict[int, str], taken: set[str]) -> str:
@@ -321,7 +439,8 @@ def infer(e: E.Expr, decls: Mapping[str, Decl] | None = None, parsed: Parsed | N
     decls = dict(decls or {})
     inf = _Inference(decls, parsed)
     inf.infer(e, ())
-    taken = {d for decl in decls.values() for d in (decl.shape.rows, decl.shape.cols) if isinstance(d, str)}
+    inf.settle()
+    taken = {n for decl in decls.values() for d in (decl.shape.rows, decl.shape.cols) for n in D.names(d)}
     names: dict[int, str] = {}
     shapes = {p: Shape(inf.resolve(s[0], names, taken), inf.resolve(s[1], names, taken))
               for p, s in sorted(inf.raw.items(), key=lambda kv: (len(kv[0]), kv[0]))}

@@ -194,7 +194,10 @@ def to_sympy(term: E.Expr, decls: Mapping[str, object] | None = None):
 
 
 def _sp_dim(d):
-    return sp.Integer(d) if isinstance(d, int) else sp.Symbol(d, integer=True, positive=True)
+    from . import dims
+
+    coef, names = dims.factors(d)
+    return sp.Mul(sp.Integer(coef), *[sp.Symbol(n, integer=True, positive=True) for n in names])
 
 
 class _Writer:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from . import expr as E
+from .dims import parse as parse_dim
 from .errors import ParseError
 
 MAX_CHARS = 20_000   # longer input is refused: the engine is not built for it
@@ -241,19 +242,29 @@ class _Parser:
             self.i += 1
             name = t.text
             if self.tok.kind == "op" and self.tok.text == "(":
-                if name not in self.functions:
-                    raise self.error(f"unknown function {name!r} (known: {', '.join(sorted(self.functions))})", t)
+                if name in (E.IDENTITY, E.COMMUTATION):
+                    return self.sized_constant(t)
+                if name not in self.functions and name not in E.BINARY_FUNCTIONS:
+                    known = sorted(self.functions | set(E.BINARY_FUNCTIONS))
+                    raise self.error(f"unknown function {name!r} (known: {', '.join(known)})", t)
                 self.i += 1
                 if self.tok.kind == "op" and self.tok.text == ")":
                     raise self.error(f"{name}() needs an argument")
                 self.enter(t)
-                arg = self.sum()
+                want = 2 if name in E.BINARY_FUNCTIONS else 1
+                takes = "one argument" if want == 1 else "two arguments"
+                args = [self.sum()]
+                while self.tok.kind == "op" and self.tok.text == ",":
+                    if len(args) == want:
+                        raise self.error(f"{name} takes {takes}")
+                    self.i += 1
+                    args.append(self.sum())
                 self.nesting -= 1
-                if self.tok.kind == "op" and self.tok.text == ",":
-                    raise self.error(f"{name} takes one argument")
+                if len(args) != want:
+                    raise self.error(f"{name} takes {takes}, not {len(args)}")
                 self.expect(")")
-                return self.node(E.Expr(name, (arg,)), t.pos, t)
-            if name in E.FUNCTIONS:
+                return self.node(E.Expr(name, tuple(args)), t.pos, t)
+            if name in E.FUNCTIONS or name in E.BINARY_FUNCTIONS:
                 raise self.error(f"function {name!r} needs an argument in brackets: {name}(...)", t)
             if name == E.IDENTITY:
                 return self.node(E.identity(), t.pos, t)
@@ -267,6 +278,37 @@ class _Parser:
         if t.kind == "end":
             raise self.error("unexpected end of input")
         raise self.error(f"unexpected {t.text!r}")
+
+
+    def sized_constant(self, t: Token) -> E.Expr:
+        """I(n) or K(m, n): the sizes are dimensions (names, numbers, products like m*n)."""
+        self.i += 1   # the bracket
+        sizes = [self.dimension()]
+        while self.tok.kind == "op" and self.tok.text == ",":
+            self.i += 1
+            sizes.append(self.dimension())
+        want = 1 if t.text == E.IDENTITY else 2
+        if len(sizes) != want:
+            what = "I(n) takes one size" if want == 1 else "K(m, n) takes two sizes"
+            raise self.error(f"{what}, not {len(sizes)}", t)
+        self.expect(")")
+        e = E.identity(sizes[0]) if want == 1 else E.commutation(*sizes)
+        return self.node(e, t.pos, t)
+
+    def dimension(self) -> str:
+        """A size: a name or a positive integer, or a product of them (m*n)."""
+        parts = []
+        while True:
+            tok = self.tok
+            if tok.kind == "ident" or (tok.kind == "num" and _is_int(tok.text) and int(tok.text) > 0):
+                parts.append(tok.text)
+                self.i += 1
+            else:
+                raise self.error("a size is a dimension name or a positive integer, like n or 3", tok)
+            if not (self.tok.kind == "op" and self.tok.text == "*"):
+                break
+            self.i += 1
+        return str(parse_dim("*".join(parts)))
 
 
 def _is_int(text: str) -> bool:

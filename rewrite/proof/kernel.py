@@ -21,7 +21,8 @@ from .. import expr as E
 from ..conditions import holds
 from ..errors import RewriteError, ShapeError
 from ..rules import EVAL, Rule, evaluate_constant
-from ..shapes import Decl, Shape, Unifier, free_name, is_free
+from ..dims import names as dim_names
+from ..shapes import Decl, Shape, Unifier, is_free, name_free
 
 
 class StepError(RewriteError):
@@ -94,7 +95,7 @@ class _Typer(Unifier):
         if op == EVAL:
             return (1, 1), Term(self.evaluate(e), 1, 1)
         if not e.args:
-            return self.constant_shape(op), ("leaf", e)
+            return self.constant_shape(e), ("leaf", e)
         kids = [self.raw(a) for a in e.args]
         if op == E.POW and isinstance(kids[1][1], Term):   # the exponent was computed: type it as given
             e = e.with_args((e.args[0], kids[1][1].expr))
@@ -132,9 +133,10 @@ def typed(e: E.Expr, decls: Mapping[str, Decl]) -> Term:
 
     typer = _Typer(leaf)
     shape, built = typer.raw(e)
-    taken = {str(d) for decl in decls.values() for d in (decl.shape.rows, decl.shape.cols)}
+    typer.settle()
+    taken = {n for decl in decls.values() for d in (decl.shape.rows, decl.shape.cols) for n in dim_names(d)}
     names: dict[int, str] = {}
-    return typer.finish(shape, built, name=lambda d: free_name(d, names, taken))
+    return typer.finish(shape, built, name=lambda d: name_free(d, names, taken))
 
 
 def reading_differs(term: Term, decls: Mapping[str, Decl]) -> str | None:
@@ -146,13 +148,13 @@ def reading_differs(term: Term, decls: Mapping[str, Decl]) -> str | None:
         fresh = typed(term.expr, decls)
     except ShapeError as err:
         return f"{_short(term.expr)} does not type as written: {err}"
-    declared = {str(d) for decl in decls.values() for d in (decl.shape.rows, decl.shape.cols)}
+    declared = {n for decl in decls.values() for d in (decl.shape.rows, decl.shape.cols) for n in dim_names(d)}
     renaming: dict[str, object] = {}
 
     def same(a, b) -> bool:
-        if str(a) in declared or isinstance(a, int) or str(b) in declared or isinstance(b, int):
-            return a == b
-        return renaming.setdefault(str(a), b) == b
+        if isinstance(a, str) and isinstance(b, str) and a not in declared and b not in declared:
+            return renaming.setdefault(a, b) == b   # two free sizes, named apart
+        return a == b
 
     stack = [(term, fresh)]
     while stack:
@@ -243,6 +245,7 @@ def rewrite_at(term: Term, rule: Rule, direction: str, path: Sequence[int],
         shape, b = typer.raw(build)
         typer.unify(shape[0], node.rows, build, "the rewritten part has another row count")
         typer.unify(shape[1], node.cols, build, "the rewritten part has another column count")
+        typer.settle()
         new = typer.finish(shape, b)
     except ShapeError as err:
         raise StepError(f"the rewritten part is ill-typed: {err}") from None
