@@ -21,22 +21,44 @@ from .syntax import parse
 EVAL = "eval"
 # the predicates a condition may use; see conditions.py for their meaning
 PREDICATES = ("scalar", "nonscalar", "matrix", "square", "symmetric", "spd", "invertible", "diagonal", "positive",
-              "const", "hasd", "num", "int2", "notone", "negnum", "unit")
+              "const", "hasd", "num", "int2", "notone", "negnum", "unit", "column", "dims")
 _HERE = FsPath(__file__).resolve().parent
 # a source checkout keeps the library in rules/; an installed wheel carries it as rewrite/_rules
 RULES_DIR = next((d for d in (_HERE.parent / "rules", _HERE / "_rules") if d.is_dir()), _HERE.parent / "rules")
 
 _LINE = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]*)\s*:\s*(?P<body>.+)$")
-_COND = re.compile(r"^(?P<pred>[a-z0-9]+)\((?P<var>[A-Za-z_][A-Za-z0-9_]*)\)$")
+_COND = re.compile(r"^(?P<pred>[a-z0-9]+)\(\s*(?P<var>[A-Za-z_][A-Za-z0-9_]*)"
+                   r"(?P<dims>(?:\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*)\s*\)$")
+_CONDITIONS = re.compile(r"[a-z0-9]+\([^()]*\)")
 
 
 @dataclass(frozen=True)
 class Condition:
+    """pred(var); `dims(A, m, n)` names the sizes of A for the rule's I(n) and K(m, n) (it binds
+    them, or checks them where the matched side already stated them)."""
     pred: str
     var: str
+    dims: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        return f"{self.pred}({self.var})"
+        return f"{self.pred}({', '.join((self.var,) + self.dims)})"
+
+
+def parse_condition(text: str) -> Condition | None:
+    m = _COND.match(text.strip())
+    if not m:
+        return None
+    dims = tuple(d.strip() for d in m["dims"].split(",") if d.strip())
+    return Condition(m["pred"], m["var"], dims)
+
+
+def dim_vars(e: E.Expr) -> set[str]:
+    """The size names in the I(n) and K(m, n) of a rule side (its dimension variables)."""
+    out = set()
+    for _, n in e.walk():
+        for size in E.stated_size(n):
+            out |= {f for f in size.split("*") if not f.isdigit()}
+    return out
 
 
 @dataclass(frozen=True)
@@ -64,7 +86,12 @@ class Rule:
     @property
     def reversible(self) -> bool:
         """The right side determines every variable and computes nothing."""
-        return (self.lhs.symbols() <= self.rhs.symbols()) and not _has_eval(self.rhs)
+        return (self.lhs.symbols() <= self.rhs.symbols() and not _has_eval(self.rhs)
+                and dim_vars(self.lhs) <= dim_vars(self.rhs) | self.sized_by_conditions)
+
+    @property
+    def sized_by_conditions(self) -> set[str]:
+        return {d for c in self.conditions for d in c.dims}
 
 
 def _has_eval(e: E.Expr) -> bool:
@@ -87,11 +114,15 @@ def parse_rule(line: str, group: str, where: str = "") -> Rule:
     if " if " in body:
         body, cond_text = body.rsplit(" if ", 1)
         conds = []
-        for c in (c.strip() for c in cond_text.split(",")):
-            cm = _COND.match(c)
-            if not cm or cm["pred"] not in PREDICATES:
-                raise RuleError(f"{where}: bad condition {c!r} (predicates: {', '.join(PREDICATES)})")
-            conds.append(Condition(cm["pred"], cm["var"]))
+        texts = _CONDITIONS.findall(cond_text)
+        if ", ".join(texts).replace(" ", "") != cond_text.replace(" ", ""):
+            raise RuleError(f"{where}: bad conditions {cond_text!r} (write pred(A), pred(B), ...)")
+        for c in texts:
+            cond = parse_condition(c)
+            if cond is None or cond.pred not in PREDICATES or (len(cond.dims) == 2) != (cond.pred == "dims"):
+                raise RuleError(f"{where}: bad condition {c!r} (predicates: {', '.join(PREDICATES)}; "
+                                f"dims(A, m, n) names the sizes of A)")
+            conds.append(cond)
         conditions = tuple(conds)
     if "=>" in body:
         lhs_text, rhs_text = body.split("=>", 1)
@@ -112,6 +143,10 @@ def parse_rule(line: str, group: str, where: str = "") -> Rule:
     for c in conditions:
         if c.var not in lhs.symbols():
             raise RuleError(f"{where}: condition {c} names a variable not on the left side")
+    sized = {d for c in conditions for d in c.dims}
+    if not dim_vars(rhs) <= dim_vars(lhs) | sized:
+        raise RuleError(f"{where}: sizes on the right that nothing on the left names: "
+                        f"{sorted(dim_vars(rhs) - dim_vars(lhs) - sized)} (use dims(A, m, n))")
     return Rule(name, group, lhs, rhs, forward_only, conditions, line.strip())
 
 
@@ -169,15 +204,29 @@ def match(pattern: E.Expr, term: E.Expr, subst: dict[str, E.Expr] | None = None)
     return out
 
 
-def instantiate(pattern: E.Expr, subst: Subst) -> E.Expr:
-    """The pattern with its variables replaced; `eval(...)` computed.  KeyError if unbound."""
+def instantiate(pattern: E.Expr, subst: Subst, sizes: Mapping[str, object] | None = None) -> E.Expr:
+    """The pattern with its variables replaced (its dimension variables by `sizes`); `eval(...)`
+    computed.  KeyError if unbound."""
     if pattern.op == E.SYM:
         return subst[pattern.name]
     if pattern.op == EVAL:
-        return E.num(evaluate_constant(instantiate(pattern.args[0], subst)))
+        return E.num(evaluate_constant(instantiate(pattern.args[0], subst, sizes)))
     if not pattern.args:
+        stated = E.stated_size(pattern)
+        if stated:
+            return E.Expr(pattern.op, name=",".join(size_of(d, sizes or {}) for d in stated))
         return pattern
-    return pattern.with_args(tuple(instantiate(a, subst) for a in pattern.args))
+    return pattern.with_args(tuple(instantiate(a, subst, sizes) for a in pattern.args))
+
+
+def size_of(pattern_size: str, sizes: Mapping[str, object]) -> str:
+    """A size written in a rule (`n`, `m*n`, `1`) with its dimension variables replaced."""
+    from .dims import mul, parse
+
+    out = 1
+    for f in pattern_size.split("*"):
+        out = mul(out, int(f) if f.isdigit() else parse(str(sizes[f])))
+    return str(out)
 
 
 def evaluate_constant(e: E.Expr) -> Fraction:

@@ -6,6 +6,8 @@ How a rule is instantiated (the same for every rule, no special cases):
   exponent of a `^`) get random rational constants that satisfy the condition; `eval(...)` is
   computed by `rules.instantiate`.  A `unit` variable becomes I or ones.  Every other pattern
   variable becomes a fresh variable (a matrix).
+* Sizes named in the rule (the m, n of I(n), K(m, n) and dims(A, m, n)) become dimension names,
+  and a variable A of dims(A, m, n) is declared of that shape.
 * Shapes: first the most general typing of `lhs - rhs` is inferred with every variable free
   (only the variables in a chosen subset are declared 1x1, for each subset, so that a 1x1 factor
   is a scaling, not a product with a 1 x n matrix; variables with a square-only condition are
@@ -36,11 +38,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from rewrite import dims
 from rewrite import expr as E
 from rewrite.conditions import holds
 from rewrite.errors import ShapeError
 from rewrite.numeric import compare
-from rewrite.rules import Rule, instantiate, library
+from rewrite.rules import Rule, dim_vars, instantiate, library
 from rewrite.shapes import SCALAR, Decl, Shape, infer
 
 RULES = library()
@@ -138,17 +141,18 @@ def instances(rule: Rule, seed: int) -> list[Instance]:
     subst_syms = {v: E.sym(_fresh(v)) for v in matrix_vars}
     optional = [v for v in matrix_vars if not _conditions(rule, v) & ({"scalar"} | NEVER_SCALAR)]
     always = [v for v in matrix_vars if "scalar" in _conditions(rule, v)]
+    sizes_of = {d: f"D{d}" for d in dim_vars(rule.lhs) | dim_vars(rule.rhs) | rule.sized_by_conditions}
     for number_subst in _number_choices(rule, rng):
         subst = {**subst_syms, **number_subst}
         try:
-            lhs, rhs = instantiate(rule.lhs, subst), instantiate(rule.rhs, subst)
+            lhs, rhs = instantiate(rule.lhs, subst, sizes_of), instantiate(rule.rhs, subst, sizes_of)
         except (ZeroDivisionError, ValueError):
             continue
         root = E.Expr(E.SUB, (lhs, rhs))
         for k in range(len(optional) + 1):
             for chosen in itertools.combinations(optional, k):
                 scalars = set(always) | set(chosen)
-                general = _general_typing(rule, root, matrix_vars, scalars)
+                general = _general_typing(rule, root, matrix_vars, scalars, sizes_of)
                 if general is None:
                     continue
                 dims = sorted({d for v in matrix_vars for d in _dims(general.vars[_fresh(v)].shape)})
@@ -170,9 +174,16 @@ def _dims(s: Shape) -> list[str]:
     return [d for d in (s.rows, s.cols) if isinstance(d, str)]
 
 
-def _general_typing(rule: Rule, root: E.Expr, matrix_vars: list[str], scalars: set[str]):
-    """The most general typing with `scalars` declared 1x1 and square-only variables square."""
+def _general_typing(rule: Rule, root: E.Expr, matrix_vars: list[str], scalars: set[str],
+                    sizes_of: dict[str, str]):
+    """The most general typing with `scalars` declared 1x1, square-only variables square, and the
+    variables of `dims(A, m, n)` of the sizes named m, n."""
     decls = {_fresh(v): Decl(SCALAR) for v in scalars}
+    for c in rule.conditions:
+        if c.pred == "dims":
+            if c.var in scalars:
+                return None
+            decls[_fresh(c.var)] = Decl(Shape(*(sizes_of[d] for d in c.dims)))
     forced = root
     for v in matrix_vars:
         if _conditions(rule, v) & SQUARE_PROPS and v not in scalars:
@@ -183,7 +194,17 @@ def _general_typing(rule: Rule, root: E.Expr, matrix_vars: list[str], scalars: s
         return None
 
 
+def _sized(e: E.Expr, sizes: dict) -> E.Expr:
+    """The term with the sizes written in its I(n), K(m, n) replaced by their numbers."""
+    if E.stated_size(e):
+        known = [str(dims.value(dims.parse(d), sizes)) if set(dims.names(dims.parse(d))) <= set(sizes) else d
+                 for d in E.stated_size(e)]
+        return E.Expr(e.op, name=",".join(known))
+    return e.with_args(tuple(_sized(a, sizes) for a in e.args)) if e.args else e
+
+
 def _concrete(rule, lhs, rhs, root, subst, general, sizes, wrt) -> Instance | None:
+    lhs, rhs, root = (_sized(t, sizes) for t in (lhs, rhs, root))
     decls = {}
     for v, term in subst.items():
         if term.op != E.SYM:

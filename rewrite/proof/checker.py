@@ -13,7 +13,6 @@ condition reads cannot differ from one step to the next.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -22,14 +21,13 @@ from pydantic import ValidationError
 from .. import expr as E
 from ..errors import InputError
 from ..printer import to_text
-from ..rules import EVAL, Rule, library
+from ..rules import EVAL, Rule, library, parse_condition
 from ..shapes import Decl, normalize_decls
 from ..syntax import is_valid_symbol_name, parse
 from .kernel import Cursor, StepError, Term, reading_differs, typed
 from .model import FORMAT, EqualityClaim, GradientClaim, Proof
 
 MAX_ERRORS = 50
-_COND = re.compile(r"^\s*([a-z0-9]+)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*$")
 
 
 @dataclass
@@ -119,12 +117,12 @@ class _Checker:
             except InputError as err:
                 self.error(f"rule {name!r}: cannot parse a side: {err}")
                 continue
-            conds = [_COND.match(c) for c in text.if_]
-            stated = {(m[1], m[2]) for m in conds if m}
+            conds = [parse_condition(c) for c in text.if_]
+            stated = set(conds)
             problems = []
             if (lhs, rhs) != (lib.lhs, lib.rhs):
                 problems.append(f"states {_short(lhs)} = {_short(rhs)}, the library {lib.lhs} = {lib.rhs}")
-            if not all(conds) or stated != {(c.pred, c.var) for c in lib.conditions}:
+            if not all(conds) or stated != set(lib.conditions):
                 problems.append(f"states conditions [{', '.join(text.if_)}], the library "
                                 f"[{', '.join(map(str, lib.conditions))}]")
             if text.oriented != lib.forward_only:

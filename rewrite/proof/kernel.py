@@ -20,7 +20,8 @@ from typing import Mapping, Sequence
 from .. import expr as E
 from ..conditions import holds
 from ..errors import RewriteError, ShapeError
-from ..rules import EVAL, Rule, evaluate_constant
+from ..dims import parse as dims_parse
+from ..rules import EVAL, Rule, evaluate_constant, size_of
 from ..dims import names as dim_names
 from ..shapes import Decl, Shape, Unifier, is_free, name_free
 
@@ -167,8 +168,9 @@ def reading_differs(term: Term, decls: Mapping[str, Decl]) -> str | None:
 
 
 # --- one step -------------------------------------------------------------------------------------
-def _match(p: E.Expr, t: Term, bound: dict[str, Term]) -> bool:
-    """Extend `bound` so that pattern `p` is the expression of `t`."""
+def _match(p: E.Expr, t: Term, bound: dict[str, Term], sizes: dict[str, object]) -> bool:
+    """Extend `bound` (and `sizes`, the rule's dimension variables) so that pattern `p` is the
+    expression of `t`."""
     if p.op == E.SYM:
         seen = bound.get(p.name)
         if seen is None:
@@ -176,16 +178,39 @@ def _match(p: E.Expr, t: Term, bound: dict[str, Term]) -> bool:
             return True
         return seen.expr == t.expr
     e = t.expr
-    if p.op != e.op or len(p.args) != len(e.args) or p.value != e.value or p.name != e.name:
+    if p.op != e.op or len(p.args) != len(e.args) or p.value != e.value:
         return False
-    return all(_match(a, k, bound) for a, k in zip(p.args, t.kids))
+    if E.stated_size(p):   # I(n), K(m, n): each size a dimension variable or a number
+        given = E.stated_size(e)
+        return len(given) == len(E.stated_size(p)) and all(
+            _bind_size(sizes, v, dims_parse(d)) for v, d in zip(E.stated_size(p), given))
+    if p.name != e.name:
+        return False
+    return all(_match(a, k, bound, sizes) for a, k in zip(p.args, t.kids))
+
+
+def _with_sizes(e: E.Expr, sizes: Mapping[str, object]) -> E.Expr:
+    """A rule side with its dimension variables (in I(n), K(m, n)) replaced by their sizes."""
+    if E.stated_size(e):
+        return E.Expr(e.op, name=",".join(size_of(d, sizes) for d in E.stated_size(e)))
+    return e.with_args(tuple(_with_sizes(a, sizes) for a in e.args)) if e.args else e
+
+
+def _bind_size(sizes: dict[str, object], var: str, d) -> bool:
+    """Bind the rule's size `var` to the dimension d (or check it, when bound or a number)."""
+    if var.isdigit():
+        return d == int(var)
+    if "*" in var:
+        return False   # a product in a matched side cannot be split
+    known = sizes.setdefault(var, d)
+    return known == d
 
 
 def bindings(rule: Rule, direction: str, term: Term) -> dict[str, Term] | None:
     """The subterms the rule's matched side binds at the root of `term`, or None if it does not
     match (a helper for strategies; `apply` decides validity)."""
     bound: dict[str, Term] = {}
-    return bound if _match(sides(rule, direction)[0], term, bound) else None
+    return bound if _match(sides(rule, direction)[0], term, bound, {}) else None
 
 
 def _eval(bound: Mapping[str, Term]):
@@ -233,13 +258,21 @@ def rewrite_at(term: Term, rule: Rule, direction: str, path: Sequence[int],
         node = node.kids[i]
         spine.append(node)
     bound: dict[str, Term] = {}
-    if not _match(pattern, node, bound):
+    sizes: dict[str, object] = {}
+    if not _match(pattern, node, bound, sizes):
         raise StepError(lambda: f"the rule side {pattern} does not match {_short(node.expr)}")
     for cond in rule.conditions:
         t = bound[cond.var]
-        if not holds(cond.pred, t.expr, Shape(t.rows, t.cols), decls, wrt):
+        ok = (all(_bind_size(sizes, v, d) for v, d in zip(cond.dims, (t.rows, t.cols)))
+              if cond.pred == "dims" else holds(cond.pred, t.expr, Shape(t.rows, t.cols), decls, wrt))
+        if not ok:
             raise StepError(lambda: f"condition {cond} does not hold for {cond.var} = {_short(t.expr)} "
                                     f"(shape {t.rows} x {t.cols})")
+    if sizes:
+        try:
+            build = _with_sizes(build, sizes)
+        except KeyError as err:
+            raise StepError(f"the size {err} of the rewritten part is not named by the rule") from None
     typer = _Typer(lambda sym: bound[sym.name], _eval(bound))
     try:
         shape, b = typer.raw(build)
