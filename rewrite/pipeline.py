@@ -51,8 +51,10 @@ def canonical(gradient: E.Expr, wrt: str) -> E.Expr:
     return E.tr(E.mul(E.transpose(gradient), E.diff(E.sym(wrt))))
 
 
-def prepare(f: str | E.Expr, wrt: str, vars: Mapping[str, object] | None) -> tuple[E.Expr, Typing]:
-    """Parse and type-check the input; InputError names what is wrong."""
+def prepare(f: str | E.Expr, wrt: str, vars: Mapping[str, object] | None,
+            scalar: bool = True) -> tuple[E.Expr, Typing]:
+    """Parse and type-check the input (a scalar f unless `scalar` is False); InputError names
+    what is wrong."""
     decls = normalize_decls(vars)
     if isinstance(f, E.Expr):
         expr, parsed = f, None
@@ -69,12 +71,28 @@ def prepare(f: str | E.Expr, wrt: str, vars: Mapping[str, object] | None) -> tup
         raise InputError(f"variable {wrt!r} does not occur in f (names in f: "
                          f"{', '.join(sorted(expr.symbols())) or 'none'})")
     typing = infer(expr, decls, parsed)
-    if not typing.shape().is_scalar:
-        raise ShapeError(f"f must be a scalar, but its shape is {typing.shape()}")
+    if scalar and not typing.shape().is_scalar:
+        raise ShapeError(f"f must be a scalar, but its shape is {typing.shape()} (the Jacobian of a "
+                         f"matrix function: rewrite.derivative, or `rewrite derive` of it)")
+    check_stated_sizes(expr, typing.vars)
     return expr, typing
 
 
-class _Stages:
+def check_stated_sizes(expr: E.Expr, decls: Mapping[str, Decl]) -> None:
+    """The sizes written in I(n) and K(m, n) must be sizes of the declared variables (or numbers)."""
+    from .dims import names as dim_names
+    from .dims import parse as parse_dim
+
+    known = {n for d in decls.values() for dim in (d.shape.rows, d.shape.cols) for n in dim_names(dim)}
+    for _, node in expr.walk():
+        for size in E.stated_size(node):
+            unknown = [n for n in dim_names(parse_dim(size)) if n not in known]
+            if unknown:
+                raise InputError(f"the size {unknown[0]} in {node} is not a dimension of the declared "
+                                 f"variables (declare one with it, e.g. --var \"x: {unknown[0]}\", or use a number)")
+
+
+class Stages:
     """Runs stages on one Rewriter and keeps a statistics record per stage."""
 
     def __init__(self, rw: Rewriter):
@@ -95,31 +113,41 @@ class _Stages:
         return out
 
 
-def derive_expr(expr: E.Expr, wrt: str, typing: Typing, budget: Budget | None = None) -> Derivation:
-    """The derivation of ∂f/∂wrt for a parsed, typed scalar f (budget: `BUDGET` unless given).
-    Raises UnknownResult."""
+def run_chain(start: E.Expr, vars: Mapping[str, Decl], wrt: str | None,
+              work: list[tuple[str, Callable[[Rewriter], Any]]], tidy_path: tuple[int, ...],
+              budget: Budget | None = None) -> tuple[Rewriter, list[dict[str, Any]]]:
+    """Run the stages `work` on `start`, then tidy the subterm at `tidy_path`; (the rewriter,
+    one statistics record per stage).  If tidying leaves a constant whose size only a removed
+    context fixed (tr(I + 0*A) -> tr(I)), the result would read as something else: then the
+    chain is run again without tidying.  Raises UnknownResult."""
     if sys.getrecursionlimit() < RECURSION:
         sys.setrecursionlimit(RECURSION)
     for tidying in (True, False):
-        rw = Rewriter(typed(E.diff(expr), typing.vars), typing.vars, wrt, budget or BUDGET)
-        stages = _Stages(rw)
-        stages.run("differentiate", lambda: differentiate(rw))
-        stages.run("isolate", lambda: (wrap(rw), peel(rw)))
-        stages.run("collect", lambda: collect(rw))
+        rw = Rewriter(typed(start, vars), vars, wrt, budget or BUDGET)
+        stages = Stages(rw)
+        for name, fn in work:
+            stages.run(name, lambda fn=fn: fn(rw))
         if tidying:
-            stages.run("tidy", lambda: tidy_at(rw, GRADIENT))
+            stages.run("tidy", lambda: tidy_at(rw, tidy_path))
         else:
             stages.records.append({"stage": "tidy", "steps": 0, "seconds": 0.0, "term_nodes": rw.term.size,
                                    "stop": "ambiguous"})
-        gradient = rw.term.at(GRADIENT).expr
-        if rw.term.expr != canonical(gradient, wrt):   # the stages end there by construction
-            raise UnknownResult(f"the derivation ended at {rw.term.expr}, not at tr(G'*d{wrt})", "collect")
-        ambiguous = reading_differs(rw.term, typing.vars)
+        ambiguous = reading_differs(rw.term, vars)
         if ambiguous is None:
-            return Derivation(expr, wrt, typing.vars, gradient, rw.term.expr, rw.steps, stages.records)
-        # tidying left a constant whose size only a removed context fixed (tr(I + 0*A) -> tr(I)):
-        # the written gradient would mean something else.  Give it untidied instead.
-    raise UnknownResult(f"the gradient cannot be written so that it reads as derived: {ambiguous}", "tidy")
+            return rw, stages.records
+    raise UnknownResult(f"the result cannot be written so that it reads as derived: {ambiguous}", "tidy")
+
+
+def derive_expr(expr: E.Expr, wrt: str, typing: Typing, budget: Budget | None = None) -> Derivation:
+    """The derivation of ∂f/∂wrt for a parsed, typed scalar f (budget: `BUDGET` unless given).
+    Raises UnknownResult."""
+    work = [("differentiate", differentiate), ("isolate", lambda rw: (wrap(rw), peel(rw))),
+            ("collect", collect)]
+    rw, records = run_chain(E.diff(expr), typing.vars, wrt, work, GRADIENT, budget)
+    gradient = rw.term.at(GRADIENT).expr
+    if rw.term.expr != canonical(gradient, wrt):   # the stages end there by construction
+        raise UnknownResult(f"the derivation ended at {rw.term.expr}, not at tr(G'*d{wrt})", "collect")
+    return Derivation(expr, wrt, typing.vars, gradient, rw.term.expr, rw.steps, records)
 
 
 def derive(f: str | E.Expr, wrt: str, vars: Mapping[str, object] | None = None,

@@ -90,6 +90,12 @@ class Rule:
                 and dim_vars(self.lhs) <= dim_vars(self.rhs) | self.sized_by_conditions)
 
     @property
+    def sized(self) -> bool:
+        """Does the rule write sizes (I(n), K(m, n), dims(A, m, n))?  The e-graph engine keeps
+        sizes as shapes of classes, not in terms, so it leaves these rules to the kernel."""
+        return bool(dim_vars(self.lhs) or dim_vars(self.rhs) or self.sized_by_conditions)
+
+    @property
     def sized_by_conditions(self) -> set[str]:
         return {d for c in self.conditions for d in c.dims}
 

@@ -159,7 +159,7 @@ def factor(rw: Rewriter) -> None:
         if can_factor(p.args[1], q):
             rw.apply(REGROUP[p.op, op], ROOT)   # (A +- B) +- Q -> A +- (B +- Q); B +- Q is next
         return
-    if p == q:
+    if p == q or not can_factor(p, q):
         return   # add-self / sub-self are one-step rules
     for name, kind, side in FACTOR[op]:
         if p.op == kind and q.op == kind and side == 1 and p.args[1] == q.args[1]:
@@ -181,10 +181,30 @@ def factor(rw: Rewriter) -> None:
     rw.apply("mul-add-l" if op == E.ADD else "mul-sub-l", ROOT, "backward")
 
 
+def _has_d(e: E.Expr) -> bool:
+    return any(n.op == E.DIFF for _, n in e.walk())
+
+
+def _shares_d(p: E.Expr, q: E.Expr) -> bool:
+    """Do p and q have the same last or first factor, and is it the one with the differential?
+    (Then factoring keeps one dX in the term: A*dX + B*dX = (A + B)*dX.)"""
+    for kind in (E.MUL, E.HADAMARD):
+        if p.op == kind and q.op == kind and p.args[1] == q.args[1]:
+            return _has_d(p.args[1])
+        first = _first(p, kind)
+        if first is not None and first == _first(q, kind):
+            return _has_d(first)
+    return True   # like terms (c*A + A): one term either way
+
+
 def can_factor(p: E.Expr, q: E.Expr) -> bool:
-    """Will `factor` (or add-self / sub-self) find something to join in p +- q?"""
+    """Will `factor` (or add-self / sub-self) find something to join in p +- q?  Two terms that
+    each hold a differential are joined only where the shared factor holds it: dF stays a sum of
+    terms each with one dX."""
     if p == q:
         return True
+    if _has_d(p) and _has_d(q) and not _shares_d(p, q):
+        return False
     for kind in (E.MUL, E.HADAMARD, E.DIV):
         if p.op == kind and q.op == kind and p.args[1] == q.args[1]:
             return True

@@ -23,9 +23,10 @@ from ..errors import InputError
 from ..printer import to_text
 from ..rules import EVAL, Rule, library, parse_condition
 from ..shapes import Decl, normalize_decls
-from ..syntax import is_valid_symbol_name, parse
+from ..syntax import parse
 from .kernel import Cursor, StepError, Term, reading_differs, typed
-from .model import FORMAT, EqualityClaim, GradientClaim, Proof
+from .claims import Chain, ClaimReader
+from .model import FORMAT, Proof
 
 MAX_ERRORS = 50
 
@@ -133,43 +134,12 @@ class _Checker:
                 good[name] = lib
         return good
 
-    def check_claim(self) -> tuple[E.Expr | None, E.Expr | None, str]:
-        """(start term, end term, a one-line statement) of the claim."""
-        c = self.proof.claim
-        if isinstance(c, EqualityClaim):
-            lhs, rhs = self.term(c.lhs, "claim lhs"), self.term(c.rhs, "claim rhs")
-            if lhs is not None and rhs is not None and (why := self.same_shape(lhs, rhs)):
-                self.error(f"claim: lhs and rhs do not have one shape: {why}")
-            return lhs, rhs, f"{c.lhs} = {c.rhs}"
-        assert isinstance(c, GradientClaim)
-        statement = f"∂({c.f})/∂{c.wrt} = {c.gradient}"
-        if not is_valid_symbol_name(c.wrt) or c.wrt not in self.decls:
-            self.error(f"claim: wrt {c.wrt!r} is not a declared variable")
-            return None, None, statement
-        self.wrt = c.wrt
-        f, g = self.term(c.f, "claim f"), self.term(c.gradient, "claim gradient")
-        diff = self.term(c.differential, "claim differential")
-        x = E.sym(c.wrt)
-        for name, t in (("f", f), ("gradient", g)):
-            if t is not None and any(n.op == E.DIFF for _, n in t.walk()):
-                self.error(f"claim: {name} contains a differential")
-        if f is not None and (tf := self.typed(f, "claim f")) is not None and not tf.is_scalar:
-            self.error(f"claim: f has shape {tf.shape}, not scalar")
-        if g is not None and (why := self.same_shape(g, x)):
-            self.error(f"claim: the gradient does not have the shape of {c.wrt} "
-                       f"({self.decls[c.wrt].shape}): {why}")
-            g = None
-        if g is not None and diff is not None and diff != E.tr(E.mul(E.transpose(g), E.diff(x))):
-            self.error(f"claim: the differential {_short(diff)} is not tr(G'*d{c.wrt}) for the "
-                       f"gradient G = {_short(g)}")
-        return (E.diff(f) if f is not None else None), diff, statement
-
-    def replay(self, start: Term, rules: dict[str, Rule], each=None) -> Term | None:
+    def replay(self, start: Term, rules: dict[str, Rule], steps, each=None) -> Term | None:
         """The term after every step, or None at the first step that is not valid (an error
         names it: a later step cannot be judged once the term it applies to is unknown).
         `each(term)` is called with the whole term after every step (for renderers)."""
         cursor = Cursor(start)
-        for i, step in enumerate(self.proof.steps, 1):
+        for i, step in enumerate(steps, 1):
             where = _label(i, step)
             rule = rules.get(step.rule)
             if rule is None:
@@ -192,23 +162,31 @@ class _Checker:
     def run(self) -> CheckReport:
         self.check_vars()
         rules = self.check_rules()
-        start, end, statement = self.check_claim()
-        steps = self.proof.steps
-        typed_start = self.typed(start, "the claim's start") if start is not None else None
-        if typed_start is not None:
-            last = self.replay(typed_start, rules)
-            what = "differential" if self.wrt else "rhs"
-            if last is not None and end is not None and last.expr != end:
-                where = f"after step {len(steps)}" if steps else "with no steps"
-                self.error(f"{where} the term is {_short(last.expr)}, not the claim's {what}, "
-                           f"{_short(end)}")
-            elif last is not None and (why := reading_differs(last, self.decls)):
-                # the proof reached the claim's text, but with sizes the text does not say
-                self.error(f"the claim's {what} as written does not mean what the steps reached: {why}")
+        chains, statement, self.wrt = ClaimReader(self).read(self.proof)
+        for chain in chains:
+            self.check_chain(chain, rules)
         errors = self.errors
         if len(errors) > MAX_ERRORS:
             errors = errors[:MAX_ERRORS] + [f"... and {len(errors) - MAX_ERRORS} more errors"]
-        return CheckReport(not errors, errors, len(steps), statement)
+        steps = len(self.proof.steps) + len(self.proof.second_steps)
+        return CheckReport(not errors, errors, steps, statement)
+
+    def check_chain(self, chain: Chain, rules: dict[str, Rule]) -> None:
+        """The steps lead from the chain's start to its end, which reads as the claim says."""
+        start = self.typed(chain.start, "the claim's start")
+        if start is None:
+            return
+        last = self.replay(start, rules, chain.steps)
+        if last is None:
+            return
+        if last.expr != chain.end:
+            n = len(chain.steps)
+            where = f"after step {n}" if n else "with no steps"
+            self.error(f"{where} the term is {_short(last.expr)}, not the claim's {chain.what}, "
+                       f"{_short(chain.end)}")
+        elif why := reading_differs(last, self.decls):
+            # the proof reached the claim's text, but with sizes the text does not say
+            self.error(f"the claim's {chain.what} as written does not mean what the steps reached: {why}")
 
 
 def _load(proof: Proof | Mapping[str, Any] | str | bytes) -> tuple[Proof | None, list[str]]:
@@ -232,23 +210,29 @@ def _load(proof: Proof | Mapping[str, Any] | str | bytes) -> tuple[Proof | None,
         return None, [f"{'.'.join(map(str, e['loc'])) or 'proof'}: {e['msg']}" for e in err.errors()]
 
 
-def terms(proof: Proof | Mapping[str, Any] | str | bytes) -> list[E.Expr]:
-    """The claim's start term and the term after every step, by replaying a valid proof (for
-    renderers).  Raises InputError if the proof does not check."""
+def chain_terms(proof: Proof | Mapping[str, Any] | str | bytes) -> list[list[E.Expr]]:
+    """For each chain of the claim (one, or two for a Hessian), its start term and the term after
+    every step, by replaying a valid proof (for renderers).  Raises InputError if the proof does
+    not check."""
     model, problems = _load(proof)
     if model is None:
         raise InputError("not a proof: " + "; ".join(problems[:3]))
     checker = _Checker(model, library())
-    checker.check_vars()
+    report = checker.run()
+    if not report.ok:
+        raise InputError("the proof does not check: " + "; ".join(report.errors[:3]))
     rules = checker.check_rules()
-    start, _, _ = checker.check_claim()
-    term = checker.typed(start, "the claim's start") if start is not None and not checker.errors else None
-    out = [term.expr] if term is not None else []
-    if term is not None:
-        checker.replay(term, rules, lambda t: out.append(t.expr))
-    if checker.errors or len(out) != len(model.steps) + 1:
-        raise InputError("the proof does not check: " + "; ".join(checker.errors[:3] or ["a step is not valid"]))
+    out = []
+    for chain in ClaimReader(checker).read(model)[0]:
+        seen = [chain.start]
+        checker.replay(checker.typed(chain.start, "start"), rules, chain.steps, lambda t: seen.append(t.expr))
+        out.append(seen)
     return out
+
+
+def terms(proof: Proof | Mapping[str, Any] | str | bytes) -> list[E.Expr]:
+    """The start term and the term after every step of the proof's (first) chain."""
+    return chain_terms(proof)[0]
 
 
 def check(proof: Proof | Mapping[str, Any] | str | bytes, rules: Mapping[str, Rule] | None = None) -> CheckReport:
@@ -259,4 +243,4 @@ def check(proof: Proof | Mapping[str, Any] | str | bytes, rules: Mapping[str, Ru
     return _Checker(model, library() if rules is None else rules).run()
 
 
-__all__ = ["check", "terms", "CheckReport"]
+__all__ = ["check", "terms", "chain_terms", "CheckReport"]

@@ -69,7 +69,47 @@ class EqualityClaim(_Strict):
     rhs: str
 
 
-Claim = Annotated[Union[GradientClaim, EqualityClaim], Field(discriminator="kind")]
+class DifferentialClaim(_Strict):
+    """d(F) = differential, a term in which d(wrt) is the only differential (the Fréchet
+    derivative of F at X applied to dX)."""
+    kind: Literal["differential"]
+    F: str
+    wrt: str
+    differential: str
+
+
+class JacobianClaim(_Strict):
+    """vec(d(F)) = jacobian * vec(d(wrt)): the Jacobian of vec(F) by vec(wrt)."""
+    kind: Literal["jacobian"]
+    F: str
+    wrt: str
+    jacobian: str
+
+
+class VJPClaim(_Strict):
+    """d(tr(cotangent'*F)) = tr(vjp'*d(wrt)): vjp is the vector-Jacobian product of the cotangent
+    (a variable of F's shape) with the derivative of F by wrt."""
+    kind: Literal["vjp"]
+    F: str
+    wrt: str
+    cotangent: str
+    vjp: str
+    differential: str
+
+
+class HessianClaim(_Strict):
+    """d(f) = tr(gradient'*d(wrt)) (the proof's `steps`) and vec(d(gradient)) = hessian*vec(d(wrt))
+    (its `second_steps`): the Hessian of f in the vec layout."""
+    kind: Literal["hessian"]
+    f: str
+    wrt: str
+    gradient: str
+    hessian: str
+
+
+Claim = Annotated[Union[GradientClaim, EqualityClaim, DifferentialClaim, JacobianClaim, VJPClaim,
+                        HessianClaim], Field(discriminator="kind")]
+ClaimModel = Union[GradientClaim, EqualityClaim, DifferentialClaim, JacobianClaim, VJPClaim, HessianClaim]
 
 
 class Proof(_Strict):
@@ -78,10 +118,13 @@ class Proof(_Strict):
     vars: dict[str, str] = Field(description='name -> declaration body, e.g. "n x n, spd"')
     rules: dict[str, RuleText]
     steps: list[Step]
+    second_steps: list[Step] = Field(default_factory=list,
+                                     description="a Hessian's second chain, vec(d(gradient)) to hessian*vec(d(wrt))")
     stats: dict[str, Any] = Field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
+        skip = None if self.second_steps else {"second_steps"}   # only a Hessian has two chains
+        return self.model_dump(mode="json", by_alias=True, exclude=skip)
 
     def to_json(self, indent: int | None = 1) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
@@ -103,20 +146,24 @@ def rule_text(rule: Rule) -> RuleText:
                     oriented=rule.forward_only)
 
 
-def make_proof(claim: GradientClaim | EqualityClaim, vars: Mapping[str, Decl | str],
-               steps: Iterable[StepLike], stats: Mapping[str, Any] | None = None,
-               rules: Mapping[str, Rule] | None = None) -> Proof:
+def make_proof(claim: ClaimModel, vars: Mapping[str, Decl | str], steps: Iterable[StepLike],
+               stats: Mapping[str, Any] | None = None, rules: Mapping[str, Rule] | None = None,
+               second_steps: Iterable[StepLike] = ()) -> Proof:
     """A Proof embedding exactly the rules (from `rules`, default the library) the steps use."""
     rules = library() if rules is None else rules
     decls = normalize_decls(vars)
-    out_steps: list[Step] = []
     used: dict[str, RuleText] = {}
-    for s in steps:
-        if s.rule not in used:
-            used[s.rule] = rule_text(rules[s.rule])
-        out_steps.append(Step(rule=s.rule, direction=s.direction, path=list(s.path)))
+
+    def out(chain) -> list[Step]:
+        made = []
+        for s in chain:
+            if s.rule not in used:
+                used[s.rule] = rule_text(rules[s.rule])
+            made.append(Step.model_construct(rule=s.rule, direction=s.direction, path=list(s.path)))
+        return made
+    first, second = out(steps), out(second_steps)
     return Proof(format=FORMAT, claim=claim, vars={n: str(d) for n, d in decls.items()}, rules=used,
-                 steps=out_steps, stats=dict(stats or {}))
+                 steps=first, second_steps=second, stats=dict(stats or {}))
 
 
 # --- the published JSON Schema ----------------------------------------------------------------

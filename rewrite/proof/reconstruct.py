@@ -109,6 +109,8 @@ def rule_sides(rules: Mapping[str, Rule]) -> tuple[dict[str, list[Side]], list[S
     by_op: dict[str, list[Side]] = {}
     bare: list[Side] = []
     for rule in rules.values():
+        if rule.sized:
+            continue
         for direction in DIRECTIONS:
             pattern, built = rule.sides(direction)
             if _has_eval(pattern) or (pattern.op == E.SYM and built.op == E.SYM):
