@@ -12,8 +12,8 @@ from .errors import InputError, ParseError, RewriteError, RuleError, ShapeError,
 from .expr import Expr
 from .syntax import parse
 
-__all__ = ["derive", "check", "verify", "verify_gradient", "parse", "Expr", "RewriteError",
-           "InputError", "ParseError", "ShapeError", "RuleError", "UnknownResult"]
+__all__ = ["derive", "derivative", "vjp", "hessian", "check", "verify", "verify_gradient", "parse",
+           "Expr", "RewriteError", "InputError", "ParseError", "ShapeError", "RuleError", "UnknownResult"]
 __version__ = "0.1.0"
 
 
@@ -21,6 +21,27 @@ def derive(f, wrt, vars=None, **options):
     from .api import derive as _derive
 
     return _derive(f, wrt, vars, **options)
+
+
+def derivative(F, wrt, vars=None, **options):
+    """The differential dF and the Jacobian J (vec(dF) = J*vec(dX)) of a matrix function F."""
+    from .api_beyond import derivative as _derivative
+
+    return _derivative(F, wrt, vars, **options)
+
+
+def vjp(F, wrt, cotangent="G", vars=None, **options):
+    """The vector-Jacobian product: the gradient of tr(G'*F) by wrt, G of F's shape."""
+    from .api_beyond import vjp as _vjp
+
+    return _vjp(F, wrt, cotangent, vars, **options)
+
+
+def hessian(f, wrt, vars=None, **options):
+    """The Hessian of a scalar f (the Jacobian of its gradient)."""
+    from .api_beyond import hessian as _hessian
+
+    return _hessian(f, wrt, vars, **options)
 
 
 def check(proof):

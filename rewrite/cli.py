@@ -81,26 +81,64 @@ def _render(proof, fmt: str) -> str:
 
 
 # --- derive ------------------------------------------------------------------------------------
-def cmd_derive(args) -> int:
-    from .api import derive
+def _one_wrt(args) -> str:
+    if len(args.wrt) > 1:
+        raise UsageError(f"give one --wrt, not {len(args.wrt)} ({', '.join(args.wrt)}): derive by each "
+                         f"variable in its own run")
+    return args.wrt[0]
 
+
+def _emit(result, args, proofs: dict) -> int:
+    """Print a result in the chosen format; write its main proof (the first of `proofs`, which
+    maps a name to a function giving a proof) to --proof FILE."""
     needs_proof = args.format in ("markdown", "latex") or args.proof is not None
     if args.no_proof and needs_proof:
         raise UsageError("--no-proof cannot be combined with --proof or --format markdown/latex")
-    result = derive(_read_term(args.f), args.wrt, _declarations(args.var), proof=not args.no_proof,
-                    convention=args.convention)
     if args.format == "json":
         data = result.as_dict()
-        if result.proof is not None:
-            data["proof"] = result.proof.to_dict()
+        if not args.no_proof:
+            data.update({name: get().to_dict() for name, get in proofs.items()})
         _say(_dump_json(data))
     elif args.format in ("markdown", "latex"):
-        _say(_render(result.proof, args.format))
+        _say(*(_render(get(), args.format) for get in proofs.values()))
     else:
         _say(str(result))   # the proof's size only: its model (pydantic) is not loaded
     if args.proof is not None:
-        _write_proof(result.proof, args.proof)
+        _write_proof(next(iter(proofs.values()))(), args.proof)
     return EXIT_OK
+
+
+def cmd_derive(args) -> int:
+    from .api import derive
+    from .pipeline import prepare
+
+    f, wrt, vars = _read_term(args.f), _one_wrt(args), _declarations(args.var)
+    _, typing = prepare(f, wrt, vars, scalar=False)
+    if not typing.shape().is_scalar:   # a vector or matrix F: its differential and Jacobian
+        if args.convention != "unconstrained":
+            raise UsageError("--convention is for the gradient of a scalar f")
+        from .api_beyond import derivative
+
+        result = derivative(f, wrt, vars, proof=not args.no_proof)
+        return _emit(result, args, {"proof": lambda: result.proof,
+                                    "differential_proof": lambda: result.differential_proof})
+    result = derive(f, wrt, vars, proof=not args.no_proof, convention=args.convention)
+    return _emit(result, args, {"proof": lambda: result.proof})
+
+
+def cmd_hessian(args) -> int:
+    from .api_beyond import hessian
+
+    result = hessian(_read_term(args.f), _one_wrt(args), _declarations(args.var), proof=not args.no_proof)
+    return _emit(result, args, {"proof": lambda: result.proof})
+
+
+def cmd_vjp(args) -> int:
+    from .api_beyond import vjp
+
+    result = vjp(_read_term(args.f), _one_wrt(args), args.cotangent, _declarations(args.var),
+                 proof=not args.no_proof)
+    return _emit(result, args, {"proof": lambda: result.proof})
 
 
 # --- verify ------------------------------------------------------------------------------------
@@ -259,18 +297,34 @@ def build_parser() -> argparse.ArgumentParser:
                        help='a declaration "NAME: ROWS x COLS[, props]", e.g. "X: n x m" or "S: n x n, spd" '
                             "(repeatable)")
 
-    d = sub.add_parser("derive", help="the gradient ∂f/∂X with its proof")
-    d.add_argument("f", help="a scalar function of matrices, e.g. 'tr(A*X*B)' ('-' reads stdin)")
-    d.add_argument("--wrt", required=True, metavar="X", help="the variable to differentiate by")
-    var_option(d)
-    d.add_argument("--format", choices=("text", "json", "markdown", "latex"), default="text")
-    d.add_argument("--proof", metavar="FILE", help="write the proof (JSON, rewrite-proof/2) to FILE")
-    d.add_argument("--no-proof", action="store_true", help="leave the proof out of the result")
+    def common(q, what: str):
+        q.add_argument("--wrt", required=True, action="append", metavar="X",
+                       help="the variable to differentiate by")
+        var_option(q)
+        q.add_argument("--format", choices=("text", "json", "markdown", "latex"), default="text")
+        q.add_argument("--proof", metavar="FILE", help=f"write the proof of {what} (JSON, rewrite-proof/2) to FILE")
+        q.add_argument("--no-proof", action="store_true", help="leave the proof out of the result")
+
+    d = sub.add_parser("derive", help="the gradient ∂f/∂X (or the differential and Jacobian of a "
+                                      "matrix function) with its proof")
+    d.add_argument("f", help="a function of matrices, e.g. 'tr(A*X*B)' or \"X'*X\" ('-' reads stdin)")
+    common(d, "the gradient (of the Jacobian, for a matrix F)")
     d.add_argument("--convention", choices=("unconstrained", "symmetric", "cookbook"),
                    default="unconstrained",
                    help="for a symmetric X: the unconstrained G (default), sym(G) = (G + G')/2, "
                         "or the Matrix Cookbook's G + G' - I.*G")
     d.set_defaults(func=cmd_derive)
+
+    h = sub.add_parser("hessian", help="the Hessian of a scalar f (the Jacobian of its gradient)")
+    h.add_argument("f", help="a scalar function, e.g. \"x'*A*x\" ('-' reads stdin)")
+    common(h, "the gradient and the Hessian")
+    h.set_defaults(func=cmd_hessian)
+
+    j = sub.add_parser("vjp", help="the vector-Jacobian product: ∂tr(G'*F)/∂X for a cotangent G")
+    j.add_argument("f", help="a function of matrices, e.g. 'A*X*B' ('-' reads stdin)")
+    common(j, "the vector-Jacobian product")
+    j.add_argument("--cotangent", default="G", metavar="G", help="the cotangent's name (it has F's shape)")
+    j.set_defaults(func=cmd_vjp)
 
     v = sub.add_parser("verify", help="prove or refute 'lhs = rhs', or a gradient claim")
     v.add_argument("claim", help="'lhs = rhs', or with --gradient the claimed gradient G")

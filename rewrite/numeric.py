@@ -557,6 +557,62 @@ def check_gradient(f: E.Expr | str, wrt: str, gradient: E.Expr | str, vars=None,
     return GradientCheck(worst <= tol, worst, "; ".join(details), done)
 
 
+def check_jacobian(F: E.Expr | str, wrt: str, jacobian: E.Expr | str, vars=None, trials: int = 3,
+                   seed: int = 0, tol: float = GRADIENT_TOL) -> GradientCheck:
+    """Does `jacobian` J agree with finite differences of F: vec(dF) = J*vec(dX)?
+
+    At `trials` random points the derivative of vec(F) along each entry E_k of X (k in vec
+    order: column by column) is estimated with Richardson-extrapolated central differences and
+    compared with the k-th column of J.  Errors as in `check_gradient`.  (Checking a Hessian:
+    the Jacobian of the gradient.)"""
+    fe, je = _as_expr(F), _as_expr(jacobian)
+    decls = normalize_decls(vars)
+    ft = infer(fe, decls)
+    known = {**decls, **ft.vars}
+    if wrt not in known:
+        raise ShapeError(f"the variable {wrt} does not occur in F and is not declared")
+    joint = infer(E.Expr(E.SUB, (E.mul(je, E.Expr("vec", (E.sym(wrt),))),
+                                 E.Expr("vec", (fe,)))), known)
+    points = _Points(joint, np.random.default_rng(seed), trials)
+    worst, details, done = 0.0, [], 0
+    for sizes, env in points:
+        try:
+            j = _evaluate_with_scale(je, env, joint, (0, 0), sizes)[0]
+            x0 = env[wrt]
+            rows, cols = x0.shape
+            fd = []
+            for k in range(rows * cols):   # E_k: entry (k % rows, k // rows), vec order
+                direction = np.zeros(x0.shape)
+                direction[k % rows, k // rows] = 1.0
+
+                def at(t: float, direction=direction) -> Value:
+                    return _evaluate_with_scale(fe, {**env, wrt: x0 + t * direction}, joint, (1, 0), sizes)[0]
+
+                out = at(0.0)
+                fd.append(_derivative(at, [x0 * (direction != 0)], [direction], out.shape).reshape(-1, order="F"))
+        except OutOfDomain as err:
+            points.out_of_domain(err)
+            continue
+        points.usable()
+        fd_j = np.array(fd).T
+        if fd_j.shape != j.shape:
+            return GradientCheck(False, math.inf, f"J is {j.shape}, but vec(F) by vec({wrt}) is {fd_j.shape}")
+        norm = max(1.0, float(np.max(np.abs(fd_j), initial=0)), float(np.max(np.abs(j), initial=0)))
+        rel = float(np.max(np.abs(fd_j - j), initial=0)) / norm
+        worst = max(worst, rel)
+        details.append(f"sizes {sizes}: relative error {rel:.2e}")
+        done += 1
+        if done == trials:
+            break
+    note = points.note()
+    if note:
+        details.append(note)
+    if done < trials:
+        details.insert(0, f"only {done} of {trials} random points were usable")
+        return GradientCheck(False, math.inf if done == 0 else worst, "; ".join(details), done)
+    return GradientCheck(worst <= tol, worst, "; ".join(details), done)
+
+
 # --- identities ---------------------------------------------------------------------------------
 def as_lists(v: Value) -> list[list[float]]:
     return [[float(x) for x in row] for row in np.asarray(v)]

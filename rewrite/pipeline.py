@@ -74,12 +74,13 @@ def prepare(f: str | E.Expr, wrt: str, vars: Mapping[str, object] | None,
     if scalar and not typing.shape().is_scalar:
         raise ShapeError(f"f must be a scalar, but its shape is {typing.shape()} (the Jacobian of a "
                          f"matrix function: rewrite.derivative, or `rewrite derive` of it)")
-    check_stated_sizes(expr, typing.vars)
+    check_stated_sizes(expr, decls)
     return expr, typing
 
 
 def check_stated_sizes(expr: E.Expr, decls: Mapping[str, Decl]) -> None:
-    """The sizes written in I(n) and K(m, n) must be sizes of the declared variables (or numbers)."""
+    """The sizes written in I(n) and K(m, n) must be sizes of declared variables (or numbers): a
+    size only the written constant names would be a guess."""
     from .dims import names as dim_names
     from .dims import parse as parse_dim
 

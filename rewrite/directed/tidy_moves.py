@@ -97,6 +97,21 @@ def _cancellation(y: E.Expr, z: E.Expr):
     return None
 
 
+def kron_in_chain(rw: Rewriter) -> None:
+    """(P*kron(A, B))*kron(C, D) -> P*kron(A*C, B*D), when those products are well typed."""
+    left, right = rw.at(ROOT).kids
+    if right.expr.op != "kron":
+        return
+    if left.expr.op == E.NEG and left.expr.args[0].op == "kron":   # (-kron(A, B))*kron(C, D)
+        rw.apply("mul-neg-l", ROOT)
+        rw.apply("kron-mixed", (0,))
+        return
+    if left.expr.op != E.MUL or left.expr.args[1].op != "kron":
+        return
+    rw.apply("mul-assoc", ROOT)
+    rw.apply("kron-mixed", (1,))
+
+
 def identity_in_chain(rw: Rewriter) -> None:
     """(s*I)*A -> s*(I*A) -> s*A: an I left inside a chain after a scalar."""
     left, right = rw.at(ROOT).kids
@@ -224,4 +239,5 @@ def _first(e: E.Expr, kind: str) -> E.Expr | None:
 PRE = {E.MUL: [left_nest], E.HADAMARD: [left_nest]}
 FIRST = {E.TRANSPOSE: [transpose_product], E.ADD: [fold], E.SUB: [fold], E.DIV: [fold]}
 LAST = {E.ADD: [factor, subtract_negative], E.SUB: [factor, subtract_negative],
-        E.MUL: [fold, cancel_inverse, identity_in_chain, row_of_ones], "tr": [scalar_out_of_trace]}
+        E.MUL: [fold, cancel_inverse, identity_in_chain, kron_in_chain, row_of_ones],
+        "tr": [scalar_out_of_trace]}

@@ -83,8 +83,9 @@ def _forward(*names: str) -> list[tuple[str, str, Guard | None]]:
 # operator -> [(rule, direction, guard)], tried in order
 RULES: dict[str, list[tuple[str, str, Guard | None]]] = {
     E.TRANSPOSE: _forward("transpose-transpose", "transpose-scalar", "transpose-symmetric",
-                          "transpose-identity", "transpose-ones", "transpose-zero", "transpose-mul",
-                          "transpose-neg", "transpose-hadamard", "transpose-hdiv", "transpose-div")
+                          "transpose-identity", "transpose-identity-sized", "transpose-ones",
+                          "transpose-zero", "transpose-mul", "transpose-neg", "transpose-hadamard",
+                          "transpose-hdiv", "transpose-div", "kron-transpose", "commutation-transpose")
                  + [("transpose-inv", "forward", compound_inverse)]
                  + [(n, "forward", transposed_argument) for n in ELEMENTWISE_TRANSPOSE],
     E.NEG: _forward("neg-neg", "neg-zero")
@@ -94,7 +95,7 @@ RULES: dict[str, list[tuple[str, str, Guard | None]]] = {
               ("hdiv-neg-l", "backward", sign_into_first_factor),
               ("div-neg", "backward", sign_into_first_factor)],
     E.MUL: _forward("mul-zero-l", "mul-zero-r", "mul-one-l", "mul-one-r", "mul-identity-l",
-                    "mul-identity-r")
+                    "mul-identity-r", "identity-sized-l", "identity-sized-r", "kron-mixed")
            + [("mul-neg-l", "forward", minus_unit_left), ("mul-neg-r", "forward", None),
               ("mul-div-r", "forward", None), ("mul-div-l", "forward", None),
               ("had-scale-l", "backward", scalar_into(E.HADAMARD)),
@@ -116,6 +117,10 @@ RULES: dict[str, list[tuple[str, str, Guard | None]]] = {
     "inv": _forward("inv-inv", "inv-identity", "inv-scalar"),
     "det": _forward("det-identity"),
     E.POW: _forward("pow-one"),
+    "kron": _forward("kron-scalar-l", "kron-scalar-r", "kron-identity", "kron-scale-l", "kron-scale-r",
+                     "kron-neg-l", "kron-neg-r"),
+    "vec": _forward("vec-column"),
+    E.COMMUTATION: _forward("commutation-one-l", "commutation-one-r"),
     E.NUM: _forward("neg-literal"),
     E.IDENTITY: _forward("unit-scalar"),
     E.ONES: _forward("unit-scalar"),

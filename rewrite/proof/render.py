@@ -19,8 +19,9 @@ from ..printer import to_latex as expr_latex
 from ..printer import to_unicode
 from ..rules import EVAL
 from ..syntax import parse
-from .checker import terms
-from .model import FORMAT, GradientClaim, Proof
+from .checker import chain_terms
+from .model import (FORMAT, DifferentialClaim, EqualityClaim, GradientClaim, HessianClaim,
+                    JacobianClaim, Proof, VJPClaim)
 
 
 @dataclass(frozen=True)
@@ -31,16 +32,27 @@ class Line:
     reversed: bool   # every step of the group applied the rule right to left
 
 
-def lines(proof: Proof) -> list[Line]:
+def _grouped(steps, after: list[E.Expr]) -> list[Line]:
     out: list[Line] = []
-    for s, after in zip(proof.steps, terms(proof)[1:]):
+    for s, t in zip(steps, after):
         back = s.direction == "backward"
         if out and out[-1].rule == s.rule:
             last = out[-1]
-            out[-1] = Line(after, s.rule, last.count + 1, last.reversed and back)
+            out[-1] = Line(t, s.rule, last.count + 1, last.reversed and back)
         else:
-            out.append(Line(after, s.rule, 1, back))
+            out.append(Line(t, s.rule, 1, back))
     return out
+
+
+def chains(proof: Proof) -> list[tuple[E.Expr, list[Line]]]:
+    """Each chain of the proof (two for a Hessian): its start term and its lines."""
+    step_lists = [proof.steps, proof.second_steps]
+    return [(seen[0], _grouped(steps, seen[1:])) for steps, seen in zip(step_lists, chain_terms(proof))]
+
+
+def lines(proof: Proof) -> list[Line]:
+    """The lines of the (first) chain."""
+    return chains(proof)[0][1]
 
 
 def _as_proof(proof: Proof | Mapping[str, Any] | str) -> Proof:
@@ -62,13 +74,45 @@ def _printer(show: Callable[[E.Expr], str], extra: frozenset[str] = frozenset())
     return term
 
 
-def _start(proof: Proof) -> str:
-    c = proof.claim
-    return f"d({c.f})" if isinstance(c, GradientClaim) else c.lhs
-
-
 def _rule_label(line: Line) -> str:
     return line.rule + (" (reversed)" if line.reversed else "") + (f" ×{line.count}" if line.count > 1 else "")
+
+
+@dataclass(frozen=True)
+class _Words:
+    headline: str
+    heads: tuple[str, ...]     # the left column of each chain's first line
+    conclusion: str
+
+
+def _words(c, term: Callable[[str], str], tex: bool) -> _Words:
+    """What to say around the chains of a claim, in Unicode or LaTeX."""
+    x = c.wrt if hasattr(c, "wrt") else ""
+    d = (r"\mathrm{d}" if tex else "d")
+    if isinstance(c, GradientClaim):
+        grad = rf"\frac{{\partial f}}{{\partial {x}}}" if tex else f"∂f/∂{x}"
+        return _Words(f"∂f/∂{x} for f = {term(c.f)}", (f"{d}f",),
+                      (rf"{grad} = {term(c.gradient)}" if tex else
+                       f"Since df = tr((∂f/∂{x})ᵀ·d{x}):  **∂f/∂{x} = {term(c.gradient)}**"))
+    if isinstance(c, DifferentialClaim):
+        return _Words(f"the differential of F = {term(c.F)}", (f"{d}F",),
+                      f"{d}F = {term(c.differential)}" if tex else f"Hence **dF = {term(c.differential)}**")
+    if isinstance(c, JacobianClaim):
+        vec = r"\operatorname{vec}" if tex else "vec"
+        return _Words(f"the Jacobian of F = {term(c.F)}", (f"{vec}({d}F)",),
+                      (f"J = {term(c.jacobian)}" if tex else
+                       f"Since vec(dF) = J·vec(d{x}):  **J = {term(c.jacobian)}**"))
+    if isinstance(c, VJPClaim):
+        return _Words(f"the vector-Jacobian product of {c.cotangent} with F = {term(c.F)}",
+                      (rf"{d}\,\operatorname{{tr}}({c.cotangent}^\top F)" if tex else f"d tr({c.cotangent}ᵀ·F)",),
+                      f"vjp = {term(c.vjp)}" if tex else f"Hence **vjp = {term(c.vjp)}**")
+    if isinstance(c, HessianClaim):
+        vec = r"\operatorname{vec}" if tex else "vec"
+        return _Words(f"the Hessian of f = {term(c.f)}", (f"{d}f", f"{vec}({d}G)"),
+                      (f"H = {term(c.hessian)}" if tex else
+                       f"With G = {term(c.gradient)} and vec(dG) = H·vec(d{x}):  **H = {term(c.hessian)}**"))
+    return _Words(f"{term(c.lhs)} = {term(c.rhs)}", ("",),
+                  f"{term(c.lhs)} = {term(c.rhs)}" if tex else f"Hence **{term(c.lhs)} = {term(c.rhs)}**")
 
 
 # --- Markdown ---------------------------------------------------------------------------------
@@ -78,28 +122,20 @@ def _md_cell(text: str) -> str:
 
 def to_markdown(proof: Proof | Mapping[str, Any] | str) -> str:
     proof = _as_proof(proof)
-    c = proof.claim
     term = _printer(to_unicode)
     rule_term = _printer(to_unicode, frozenset({EVAL}))
-    out: list[str] = []
-    if isinstance(c, GradientClaim):
-        out.append(f"**∂f/∂{c.wrt}** for f = {term(c.f)}")
-    else:
-        out.append(f"**{term(c.lhs)} = {term(c.rhs)}**")
+    words = _words(proof.claim, term, tex=False)
+    out = [f"**{words.headline}**"] if not isinstance(proof.claim, EqualityClaim) else [words.conclusion[6:]]
     if proof.vars:
         out += ["", "where " + ", ".join(f"{n}: {b.replace(' x ', ' × ')}" for n, b in proof.vars.items())]
-    head = "df" if isinstance(c, GradientClaim) else ""
-    rows = [(head, term(_start(proof)), "")]
-    rows += [("=", to_unicode(line.term), _rule_label(line)) for line in lines(proof)]
-    widths = [max(len(r[i]) for r in rows + [("", "", "rule")]) for i in range(3)]
-    out += ["", f"| {'':{widths[0]}} | {'':{widths[1]}} | {'rule':{widths[2]}} |",
-            "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    out += [f"| {a:{widths[0]}} | {_md_cell(b):{widths[1]}} | {r:{widths[2]}} |" for a, b, r in rows]
-    out.append("")
-    if isinstance(c, GradientClaim):
-        out.append(f"Since df = tr((∂f/∂{c.wrt})ᵀ·d{c.wrt}):  **∂f/∂{c.wrt} = {term(c.gradient)}**")
-    else:
-        out.append(f"Hence **{term(c.lhs)} = {term(c.rhs)}**")
+    for head, (start, chain) in zip(words.heads, chains(proof)):
+        rows = [(head, to_unicode(start), "")]
+        rows += [("=", to_unicode(line.term), _rule_label(line)) for line in chain]
+        widths = [max(len(r[i]) for r in rows + [("", "", "rule")]) for i in range(3)]
+        out += ["", f"| {'':{widths[0]}} | {'':{widths[1]}} | {'rule':{widths[2]}} |",
+                "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+        out += [f"| {a:{widths[0]}} | {_md_cell(b):{widths[1]}} | {r:{widths[2]}} |" for a, b, r in rows]
+    out += ["", words.conclusion]
     if proof.rules:
         out += ["", "Rules used:", ""]
         for name, r in proof.rules.items():
@@ -114,29 +150,22 @@ def _tex_text(s: str) -> str:
 
 
 def to_latex(proof: Proof | Mapping[str, Any] | str) -> str:
-    """An `align*` chain (needs amsmath), then the conclusion."""
+    """An `align*` chain for each chain of the proof (needs amsmath), then the conclusion."""
     proof = _as_proof(proof)
     c = proof.claim
     term = _printer(expr_latex)
-    out: list[str] = []
+    words = _words(c, term, tex=True)
+    out = [f"% {_tex_text(words.headline)}" if not isinstance(c, EqualityClaim) else f"% {c.lhs} = {c.rhs}"]
     if isinstance(c, GradientClaim):
-        x = expr_latex(E.sym(c.wrt))
-        out.append(rf"% d/d{c.wrt} of f = {c.f}")
         out.append(rf"\[ f = {term(c.f)} \]")
-        head = r"\mathrm{d}f"
-    else:
-        out.append(rf"% {c.lhs} = {c.rhs}")
-        head = ""
-    out.append(r"\begin{align*}")
-    body = [rf"{head} &= {term(_start(proof))}" if head else rf"&{term(_start(proof))}"]
-    body += [rf"&= {expr_latex(line.term)} && \text{{{_tex_text(_rule_label(line))}}}" for line in lines(proof)]
-    out.append(" \\\\\n".join(body))
-    out.append(r"\end{align*}")
-    if isinstance(c, GradientClaim):
-        out.append(rf"\[ \frac{{\partial f}}{{\partial {x}}} = {term(c.gradient)} \]")
-    else:
-        out.append(rf"\[ {term(c.lhs)} = {term(c.rhs)} \]")
+    for head, (start, chain) in zip(words.heads, chains(proof)):
+        out.append(r"\begin{align*}")
+        body = [rf"{head} &= {expr_latex(start)}" if head else rf"&{expr_latex(start)}"]
+        body += [rf"&= {expr_latex(line.term)} && \text{{{_tex_text(_rule_label(line))}}}" for line in chain]
+        out.append(" \\\\\n".join(body))
+        out.append(r"\end{align*}")
+    out.append(rf"\[ {words.conclusion} \]")
     return "\n".join(out) + "\n"
 
 
-__all__ = ["to_markdown", "to_latex", "lines", "Line"]
+__all__ = ["to_markdown", "to_latex", "lines", "chains", "Line"]

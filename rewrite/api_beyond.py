@@ -1,0 +1,191 @@
+"""The library's entry points beyond the gradient: `derivative` (differential and Jacobian of a
+matrix function), `vjp` (vector-Jacobian products) and `hessian`; each result carries its proof.
+
+Layout: the Jacobian J is the one of vec(F) by vec(X) (vec stacks columns): vec(dF) = J*vec(dX),
+so J has size(F) rows and size(X) columns (numerator layout).  For a scalar f the gradient is
+the transpose of its 1 x size(X) Jacobian, reshaped like X; the Hessian is the Jacobian of
+vec(gradient), size(X) x size(X).  See the README, "Layouts".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from . import expr as E
+from .shapes import Decl
+
+
+def _vars(vars: Mapping[str, Decl]) -> list[str]:
+    return [f"  {n}: {d}" for n, d in sorted(vars.items())]
+
+
+def _stats_lines(stages: list[dict], title: str = "stages") -> list[str]:
+    lines = [f"{title}:"]
+    for s in stages:
+        note = "" if s.get("stop", "done") == "done" else f" (stopped: {s['stop']})"
+        lines.append(f"  {s['stage']:<14} {s['steps']:>5} steps  {s['seconds']:.3f} s{note}")
+    return lines
+
+
+@dataclass
+class DerivativeResult:
+    """dF (a sum of terms each linear in dX) and J with vec(dF) = J*vec(dX); `gradient` too for
+    a scalar F.  `proof` proves the Jacobian, `differential_proof` the differential."""
+    F: E.Expr
+    wrt: str
+    vars: dict[str, Decl]
+    differential: E.Expr
+    jacobian: E.Expr
+    gradient: E.Expr | None = None
+    stats: dict[str, list[dict]] = field(default_factory=dict)
+    derivation: Any = field(default=None, repr=False, compare=False)
+    _proofs: Any = field(default=None, repr=False, compare=False)
+
+    def _built(self):
+        if self._proofs is None and self.derivation is not None:
+            from .derivatives import proofs_of_derivative
+
+            self._proofs = proofs_of_derivative(self.derivation)
+        return self._proofs or (None, None)
+
+    @property
+    def proof(self):
+        """The proof of vec(d(F)) = J*vec(dX) (built on first use)."""
+        return self._built()[0]
+
+    @property
+    def differential_proof(self):
+        """The proof of d(F) = dF."""
+        return self._built()[1]
+
+    def as_dict(self) -> dict:
+        out = {"F": str(self.F), "wrt": self.wrt, "vars": {n: str(d) for n, d in self.vars.items()},
+               "differential": str(self.differential), "jacobian": str(self.jacobian), "stats": self.stats}
+        if self.gradient is not None:
+            out["gradient"] = str(self.gradient)
+        return out
+
+    def __str__(self) -> str:
+        lines = [f"F = {self.F}", "variables:", *_vars(self.vars)]
+        for name, stages in self.stats.items():
+            lines += _stats_lines(stages, f"stages ({name})")
+        d = self.derivation
+        if d is not None:
+            lines.append(f"proofs: {len(d.differential.steps)} rule steps (differential), "
+                         f"{len(d.jacobian.steps)} (Jacobian)")
+        lines.append(f"dF = {self.differential}")
+        if self.gradient is not None:
+            lines.append(f"∂F/∂{self.wrt} = {self.gradient}")
+        lines.append(f"J = {self.jacobian}   (vec(dF) = J*vec(d{self.wrt}))")
+        return "\n".join(lines)
+
+
+@dataclass
+class VJPResult:
+    """The vector-Jacobian product of a cotangent C (F's shape) with F: the gradient of tr(C'*F)."""
+    F: E.Expr
+    wrt: str
+    cotangent: str
+    vars: dict[str, Decl]
+    result: E.Expr
+    stats: list[dict] = field(default_factory=list)
+    derivation: Any = field(default=None, repr=False, compare=False)
+    _proof: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def proof(self):
+        if self._proof is None and self.derivation is not None:
+            from .derivatives import proof_of_vjp
+
+            self._proof = proof_of_vjp(self.derivation)
+        return self._proof
+
+    def as_dict(self) -> dict:
+        return {"F": str(self.F), "wrt": self.wrt, "cotangent": self.cotangent,
+                "vars": {n: str(d) for n, d in self.vars.items()}, "vjp": str(self.result),
+                "stats": self.stats}
+
+    def __str__(self) -> str:
+        lines = [f"F = {self.F}", f"cotangent {self.cotangent} (the shape of F)", "variables:",
+                 *_vars(self.vars), *_stats_lines(self.stats)]
+        if self.derivation is not None:
+            lines.append(f"proof: {len(self.derivation.derivation.steps)} rule steps")
+        lines.append(f"vjp = ∂tr({self.cotangent}'*F)/∂{self.wrt} = {self.result}")
+        return "\n".join(lines)
+
+
+@dataclass
+class HessianResult:
+    """H with vec(d(G)) = H*vec(dX) for the gradient G of a scalar f (d²f = vec(dX)'*H*vec(dX));
+    `differential` is d(G), linear in dX."""
+    f: E.Expr
+    wrt: str
+    vars: dict[str, Decl]
+    gradient: E.Expr
+    hessian: E.Expr
+    differential: E.Expr
+    stats: dict[str, list[dict]] = field(default_factory=dict)
+    derivation: Any = field(default=None, repr=False, compare=False)
+    _proof: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def proof(self):
+        if self._proof is None and self.derivation is not None:
+            from .derivatives import proof_of_hessian
+
+            self._proof = proof_of_hessian(self.derivation)
+        return self._proof
+
+    def as_dict(self) -> dict:
+        return {"f": str(self.f), "wrt": self.wrt, "vars": {n: str(d) for n, d in self.vars.items()},
+                "gradient": str(self.gradient), "differential": str(self.differential),
+                "hessian": str(self.hessian), "stats": self.stats}
+
+    def __str__(self) -> str:
+        lines = [f"f = {self.f}", "variables:", *_vars(self.vars)]
+        for name, stages in self.stats.items():
+            lines += _stats_lines(stages, f"stages ({name})")
+        d = self.derivation
+        if d is not None:
+            lines.append(f"proof: {len(d.gradient.steps)} rule steps (gradient), "
+                         f"{len(d.hessian.steps)} (Hessian)")
+        lines.append(f"∂f/∂{self.wrt} = {self.gradient}")
+        lines.append(f"d(∂f/∂{self.wrt}) = {self.differential}")
+        lines.append(f"H = {self.hessian}")
+        return "\n".join(lines)
+
+
+def derivative(F, wrt: str, vars: Mapping[str, object] | None = None, *, proof: bool = True) -> DerivativeResult:
+    """The differential and the Jacobian of F (scalar, vector or matrix) by wrt.  Raises
+    InputError (bad input) or UnknownResult (a budget was reached)."""
+    from .api import _from_sympy
+    from .derivatives import derivative as run
+
+    F, wrt, vars = _from_sympy(F, wrt, vars)
+    d = run(F, wrt, vars)
+    stats = {"differential": d.differential.stages, "jacobian": d.jacobian.stages}
+    return DerivativeResult(d.F, d.wrt, d.vars, d.differential.term, d.jacobian.term,
+                            d.gradient.gradient if d.gradient else None, stats, d if proof else None)
+
+
+def vjp(F, wrt: str, cotangent: str = "G", vars: Mapping[str, object] | None = None, *,
+        proof: bool = True) -> VJPResult:
+    """The gradient of tr(C'*F) by wrt, C the variable named `cotangent`, of F's shape."""
+    from .api import _from_sympy
+    from .derivatives import vjp as run
+
+    F, wrt, vars = _from_sympy(F, wrt, vars)
+    v = run(F, wrt, cotangent, vars)
+    return VJPResult(v.F, v.wrt, v.cotangent, v.vars, v.result, v.derivation.stages, v if proof else None)
+
+
+def hessian(f, wrt: str, vars: Mapping[str, object] | None = None, *, proof: bool = True) -> HessianResult:
+    """The Hessian of a scalar f by wrt (for a matrix wrt, in the vec layout)."""
+    from .api import _from_sympy
+    from .derivatives import hessian as run
+
+    f, wrt, vars = _from_sympy(f, wrt, vars)
+    h = run(f, wrt, vars)
+    stats = {"gradient": h.gradient.stages, "hessian": h.hessian.stages}
+    return HessianResult(h.f, h.wrt, h.vars, h.gradient.gradient, h.hessian.term, h.differential.term,
+                         stats, h if proof else None)
