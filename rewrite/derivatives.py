@@ -17,6 +17,7 @@ from .directed import jacobian as J
 from .directed.differentiate import differentiate
 from .directed.rewriter import Budget, Step
 from .errors import InputError, UnknownResult
+from .directed.tidy import tidy as tidy_at
 from .pipeline import Derivation, derive_expr, prepare, run_chain
 from .proof.claims import jacobian_form
 from .shapes import Decl, Typing, infer, normalize_decls
@@ -36,7 +37,7 @@ class ChainResult:
 def differential(expr: E.Expr, wrt: str, typing: Typing, budget: Budget | None = None) -> ChainResult:
     """d(F) -> dF, a sum of terms each linear in d(wrt)."""
     work = [("differentiate", differentiate), ("expand", J.expand)]
-    rw, records = run_chain(E.diff(expr), typing.vars, wrt, work, (), budget)
+    rw, records = run_chain(E.diff(expr), typing.vars, wrt, work, _tidy_summands, budget)
     return ChainResult(rw.term.expr, rw.steps, records)
 
 
@@ -49,6 +50,18 @@ def jacobian(expr: E.Expr, wrt: str, typing: Typing, budget: Budget | None = Non
     if rw.term.expr != jacobian_form(jac, wrt):   # the stages end there by construction
         raise UnknownResult(f"the derivation ended at {rw.term.expr}, not at J*vec(d{wrt})", "jacobian")
     return ChainResult(jac, rw.steps, records)
+
+
+def _tidy_summands(rw) -> None:
+    """Tidy each term of the expanded sum by itself: tidying the whole would factor the sum
+    back together (-(A*dX + dX'*B)*C) and lose the one-dX-per-term form."""
+    def leaves(path):
+        t = rw.at(path)
+        if t.expr.op in (E.ADD, E.SUB):
+            return leaves(path + (0,)) + leaves(path + (1,))
+        return [path]
+    for path in reversed(leaves(())):   # tidying a term leaves the paths of the others alone
+        tidy_at(rw, path)
 
 
 # --- the derivative of a matrix function ---------------------------------------------------------

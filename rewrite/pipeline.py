@@ -115,9 +115,11 @@ class Stages:
 
 
 def run_chain(start: E.Expr, vars: Mapping[str, Decl], wrt: str | None,
-              work: list[tuple[str, Callable[[Rewriter], Any]]], tidy_path: tuple[int, ...],
+              work: list[tuple[str, Callable[[Rewriter], Any]]],
+              tidy_path: tuple[int, ...] | Callable[[Rewriter], Any],
               budget: Budget | None = None) -> tuple[Rewriter, list[dict[str, Any]]]:
-    """Run the stages `work` on `start`, then tidy the subterm at `tidy_path`; (the rewriter,
+    """Run the stages `work` on `start`, then tidy the subterm at `tidy_path` (or run `tidy_path`
+    on the rewriter when it is a function); (the rewriter,
     one statistics record per stage).  If tidying leaves a constant whose size only a removed
     context fixed (tr(I + 0*A) -> tr(I)), the result would read as something else: then the
     chain is run again without tidying.  Raises UnknownResult."""
@@ -129,7 +131,7 @@ def run_chain(start: E.Expr, vars: Mapping[str, Decl], wrt: str | None,
         for name, fn in work:
             stages.run(name, lambda fn=fn: fn(rw))
         if tidying:
-            stages.run("tidy", lambda: tidy_at(rw, tidy_path))
+            stages.run("tidy", lambda: tidy_path(rw) if callable(tidy_path) else tidy_at(rw, tidy_path))
         else:
             stages.records.append({"stage": "tidy", "steps": 0, "seconds": 0.0, "term_nodes": rw.term.size,
                                    "stop": "ambiguous"})

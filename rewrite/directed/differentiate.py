@@ -23,7 +23,7 @@ def rules_by_operator() -> dict[str, tuple[str, tuple[Path, ...]]]:
     """operator under d(...) -> (rule name, paths of the d(...) nodes on its right side)."""
     table = {}
     for rule in library().values():
-        if rule.group != "differentiate" or rule.lhs.op != E.DIFF:
+        if not rule.forward_only or rule.lhs.op != E.DIFF:
             continue
         inner = rule.lhs.args[0]
         if inner.op == E.SYM:   # d-const: any term, under its condition
@@ -38,7 +38,8 @@ def zero_rules() -> dict[str, list[str]]:
     """operator -> the `zero` rules with a 0 argument on their left side (0*A => 0, A + 0 => A ...)."""
     table: dict[str, list[str]] = {}
     for rule in library().values():
-        if rule.group == "zero" and rule.forward_only and any(a.op == E.ZERO for a in rule.lhs.args):
+        if rule.forward_only and any(a.op == E.ZERO for a in rule.lhs.args) and \
+                (rule.rhs.op in (E.ZERO, E.SYM, E.NEG)):
             table.setdefault(rule.lhs.op, []).append(rule.name)
     return table
 

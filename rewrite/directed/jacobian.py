@@ -121,6 +121,13 @@ def _move(rw: Rewriter, path: Path, m) -> None:
             return
         rw.apply("diag-def", path + VEC_M)                   # vec(I.*(b*ones'))
         return
+    if op == "kron":   # vec(kron(B, C)) = P*kron(vec(B), vec(C)); then a column times the other
+        rw.apply("vec-kron", vec)
+        _outward(rw, path)
+        left = rw.has_d(m.kids[0].expr)
+        rw.apply("kron-column-l" if left else "kron-column-r", path + (1,))
+        _outward(rw, path)
+        return
     if op == "vec":                                          # vec(vec(B)) = vec(B)
         rw.apply("vec-column", vec)
         return
@@ -160,9 +167,9 @@ _OVER_SUM = {
 def expand(rw: Rewriter, path: Path = ()) -> None:
     """Distribute over every sum that holds a differential, bottom-up: the result is a sum (+/-)
     of terms each linear in dX by itself."""
-    t = rw.at(path)
-    for i in range(len(t.kids)):
+    for i in range(len(rw.at(path).kids)):
         expand(rw, path + (i,))
+    t = rw.at(path)   # after its arguments changed
     rules = _OVER_SUM.get(t.expr.op, {})
     for i, k in enumerate(t.kids):
         name = rules.get((i, k.expr.op))
