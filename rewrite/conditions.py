@@ -78,6 +78,8 @@ def holds(pred: str, term: E.Expr, shape: Shape, decls: Mapping[str, Decl], wrt:
         return term.op == E.NUM and term.value.denominator == 1 and term.value >= 2
     if pred == "column":
         return shape.cols == 1
+    if pred == "row":
+        return shape.rows == 1
     if pred == "dims":   # names the sizes (the kernel binds them); holds of every term
         return True
     if pred == "unit":   # I or ones: 1 when 1x1

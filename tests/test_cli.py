@@ -184,6 +184,74 @@ def test_rendered_derivation(capsys, fmt):
         assert step.rule in out
 
 
+# --- derive of a matrix F, hessian, vjp --------------------------------------------------------
+def _last(out: str, head: str) -> str:
+    line = next(l for l in reversed(out.splitlines()) if l.startswith(head))
+    return line[len(head):]
+
+
+def test_derive_of_a_matrix_function_gives_its_differential_and_jacobian(capsys, tmp_path):
+    from rewrite import numeric
+    from rewrite.proof.checker import check
+
+    argv = ["derive", "X'*X", "--wrt", "X", "--var", "X: m x n"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    assert parse(_last(out, "dF = ")) == parse("dX'*X + X'*dX")
+    jac = _last(out, "J = ").split("   (")[0]
+    assert numeric.check_jacobian("X'*X", "X", jac, {"X": "m x n"}).ok
+    code, out, _ = run(capsys, *argv, "--format", "json")
+    data = json.loads(out)
+    assert parse(data["jacobian"]) == parse(jac) and parse(data["differential"]) == parse("dX'*X + X'*dX")
+    assert data["proof"]["claim"]["kind"] == "jacobian" and check(data["proof"]).ok
+    assert data["differential_proof"]["claim"]["kind"] == "differential" and check(data["differential_proof"]).ok
+    path = tmp_path / "j.json"
+    assert run(capsys, *argv, "--proof", str(path))[0] == 0
+    assert json.loads(path.read_text())["claim"]["jacobian"] == data["jacobian"]
+    assert run(capsys, "check", str(path))[:2] == (0, f"{path}: OK\n")
+
+
+def test_hessian_command(capsys, tmp_path):
+    from rewrite import numeric
+
+    argv = ["hessian", "x'*A*x", "--wrt", "x", "--var", "A: n x n"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    assert numeric.compare(parse(_last(out, "H = ")), parse("A + A'"), {"A": "n x n"}).equal
+    assert numeric.compare(parse(_last(out, "∂f/∂x = ")), parse("(A + A')*x"), {"A": "n x n", "x": "n"}).equal
+    path = tmp_path / "h.json"
+    assert run(capsys, *argv, "--proof", str(path))[0] == 0
+    proof = json.loads(path.read_text())
+    assert proof["claim"]["kind"] == "hessian" and proof["second_steps"]
+    assert run(capsys, "check", str(path))[0] == 0
+    code, out, _ = run(capsys, *argv, "--format", "json", "--no-proof")
+    data = json.loads(out)
+    assert parse(data["hessian"]) == parse(_last(run(capsys, *argv, "--no-proof")[1], "H = "))
+    assert "proof" not in data
+
+
+def test_vjp_command_names_its_cotangent(capsys):
+    from rewrite import numeric
+    from rewrite.proof.checker import check
+
+    argv = ["vjp", "A*X*B", "--wrt", "X", "--cotangent", "C", "--var", "X: m x n", "--var", "A: p x m",
+            "--var", "B: n x q"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    assert "C: p x q" in out   # the cotangent takes F's shape
+    got = parse(_last(out, "vjp = ∂tr(C'*F)/∂X = "))
+    assert numeric.compare(got, parse("A'*C*B'"), {"X": "m x n", "A": "p x m", "B": "n x q", "C": "p x q"}).equal
+    data = json.loads(run(capsys, *argv, "--format", "json")[1])
+    assert data["proof"]["claim"]["cotangent"] == "C" and check(data["proof"]).ok
+
+
+@pytest.mark.parametrize("cmd", ["hessian", "vjp"])
+def test_rendered_hessian_and_vjp(capsys, cmd):
+    code, out, _ = run(capsys, cmd, "x'*A*x" if cmd == "hessian" else "A*x", "--wrt", "x", "--format", "markdown")
+    assert code == 0
+    assert "d(" in out and "|" in out   # a table of steps
+
+
 # --- verify: exit codes with a stand-in verifier, then the real one ----------------------------
 def _fake_verifier(monkeypatch, status: str, counterexample=None):
     calls = []
