@@ -261,27 +261,58 @@ def _unknown(stats: dict, reason: str) -> "VerifyResult":
     return VerifyResult(UNKNOWN, None, None, stats)
 
 
+def _outside_the_egraph(*terms: E.Expr) -> list[str]:
+    """The operators of `terms` the e-graph backend has no constructor for (vec, kron, K)."""
+    from .egg.schema import CTOR
+
+    return sorted({n.op for t in terms for _, n in t.walk() if n.op not in CTOR})
+
+
+def _tidy_meet(le: E.Expr, re_: E.Expr, decls) -> list | None:
+    """The steps lhs -> rhs through the tidy normal form, if both sides tidy to one term: the
+    steps of lhs -> t, then those of rhs -> t read backward (which the checker must accept)."""
+    from .directed.rewriter import Step
+    from .pipeline import tidy
+
+    lt, lsteps = tidy(le, None, decls)
+    rt, rsteps = tidy(re_, None, decls)
+    if lt != rt:
+        return None
+    back = {"forward": "backward", "backward": "forward"}
+    return lsteps + [Step(s.rule, back[s.direction], s.path) for s in reversed(rsteps)]
+
+
 def _prove_claim(le: E.Expr, re_: E.Expr, decls, stats: dict) -> VerifyResult:
     from .proof.model import EqualityClaim, make_proof
 
-    try:
-        steps, backwards, pstats, why = prove_equal(le, re_, decls, either_way=True)
-    except BaseException as err:
-        if not is_engine_failure(err):
-            raise
-        return _unknown(stats, f"the e-graph engine failed: {err}")
-    stats.update(pstats)
+    outside = _outside_the_egraph(le, re_)
+    if outside:   # the e-graph cannot hold these terms: only the directed normal form can meet
+        steps, backwards = _tidy_meet(le, re_, decls), False
+        stats["stages"] = [{"stage": "tidy both sides", "met": steps is not None}]
+        why = (f"{', '.join(outside)} {'is' if len(outside) == 1 else 'are'} outside the e-graph "
+               f"prover, and the two sides have different tidy normal forms")
+    else:
+        try:
+            steps, backwards, pstats, why = prove_equal(le, re_, decls, either_way=True)
+        except BaseException as err:
+            if not is_engine_failure(err):
+                raise
+            return _unknown(stats, f"the e-graph engine failed: {err}")
+        stats.update(pstats)
+        if steps is None and (steps := _tidy_meet(le, re_, decls)) is not None:
+            backwards = False   # the e-graph missed it, the directed normal forms meet
+            stats["stages"] = stats.get("stages", []) + [{"stage": "tidy both sides", "met": True}]
     if steps is None:
         return _unknown(stats, why)
     # a proof runs from its claim's lhs to its rhs; stated the other way round when only that
     # way was found (e.g. it avoids reading a computing rule backward)
     first, last = (re_, le) if backwards else (le, re_)
     proof = make_proof(EqualityClaim(kind="equality", lhs=str(first), rhs=str(last)), decls, steps,
-                       {"steps": len(steps), "stages": pstats["stages"], "claim_reversed": backwards})
+                       {"steps": len(steps), "stages": stats["stages"], "claim_reversed": backwards})
     ok, errors = _kernel_ok(proof)
     if not ok:   # a reconstruction bug: never hand out a proof the kernel rejects
         return _unknown(stats, f"the checker rejected the reconstructed proof: {errors}")
-    where = pstats["stages"][-1]["stage"] if pstats["stages"] else "the sides are the same term"
+    where = stats["stages"][-1]["stage"] if stats["stages"] else "the sides are the same term"
     stats["reason"] = (f"proved in {len(steps)} rule steps ({where})"
                        + ("; the proof states the claim as rhs = lhs" if backwards else ""))
     stats["steps"] = len(steps)

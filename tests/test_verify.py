@@ -238,3 +238,23 @@ def test_sympy_expressions_are_accepted_with_their_shapes():
     assert verify(sp.Trace(A * B), sp.Trace(B * A)).status == "proved"
     r = verify((A * B).T, A.T * B.T)
     assert r.status == "refuted" and np.array(r.counterexample.env["A"]).shape[0] == np.array(r.counterexample.env["A"]).shape[1]
+
+
+# --- terms the e-graph cannot hold (kron, K): the directed normal forms of both sides ------------
+def test_kron_identities_are_proved_through_the_tidy_normal_form():
+    for lhs, rhs in [("kron(A, B)'", "kron(A', B')"), ("kron(A, B)*kron(C, D)", "kron(A*C, B*D)"),
+                     ("kron(x', y)", "y*x'"), ("K(m, 1)*vec(X)", "vec(X)")]:
+        r = verify(lhs, rhs, {"X": "m x 1"} if "K" in lhs else {})
+        assert r.status == "proved", (lhs, rhs, r.stats.get("reason"))
+        assert check(r.proof).ok
+
+
+def test_a_kron_identity_the_normal_forms_miss_is_unknown_with_the_reason():
+    r = verify("vec(A*X*B)", "kron(B', A)*vec(X)")
+    assert r.status == "unknown" and r.proof is None
+    assert "kron is outside the e-graph prover" in r.stats["reason"]
+
+
+def test_a_false_kron_identity_is_refuted():
+    r = verify("kron(A, B)", "kron(B, A)", {"A": "2 x 3", "B": "3 x 2"})
+    assert r.status == "refuted" and r.counterexample is not None
