@@ -27,6 +27,16 @@ def _stats_lines(stages: list[dict], title: str = "stages") -> list[str]:
     return lines
 
 
+def _lazy_proof(result, builder: str):
+    """result._proof, built on first use by derivatives.<builder>(result.derivation) (the proof
+    model loads pydantic, which printing a result does not need)."""
+    if result._proof is None and result.derivation is not None:
+        from . import derivatives
+
+        result._proof = getattr(derivatives, builder)(result.derivation)
+    return result._proof
+
+
 @dataclass
 class DerivativeResult:
     """dF (a sum of terms each linear in dX) and J with vec(dF) = J*vec(dX); `gradient` too for
@@ -94,11 +104,7 @@ class VJPResult:
 
     @property
     def proof(self):
-        if self._proof is None and self.derivation is not None:
-            from .derivatives import proof_of_vjp
-
-            self._proof = proof_of_vjp(self.derivation)
-        return self._proof
+        return _lazy_proof(self, "proof_of_vjp")
 
     def as_dict(self) -> dict:
         return {"F": str(self.F), "wrt": self.wrt, "cotangent": self.cotangent,
@@ -130,11 +136,7 @@ class HessianResult:
 
     @property
     def proof(self):
-        if self._proof is None and self.derivation is not None:
-            from .derivatives import proof_of_hessian
-
-            self._proof = proof_of_hessian(self.derivation)
-        return self._proof
+        return _lazy_proof(self, "proof_of_hessian")
 
     def as_dict(self) -> dict:
         return {"f": str(self.f), "wrt": self.wrt, "vars": {n: str(d) for n, d in self.vars.items()},

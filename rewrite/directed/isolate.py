@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .. import expr as E
 from ..errors import UnknownResult
-from .rewriter import Path, Rewriter
+from .rewriter import Path, Rewriter, collect_sum
 
 M = (0, 1)   # where M sits in tr(G'*M)
 
@@ -79,9 +79,4 @@ def _move(rw: Rewriter, m) -> tuple[str, Path]:
 
 def collect(rw: Rewriter, path: Path = ()) -> None:
     """A +/- tree of tr(G_i'*dX) at `path` -> one tr(G'*dX)."""
-    op = rw.at(path).expr.op
-    if op not in (E.ADD, E.SUB):
-        return
-    collect(rw, path + (0,))
-    collect(rw, path + (1,))
-    rw.apply("trace-collect" if op == E.ADD else "trace-collect-sub", path)
+    collect_sum(rw, path, "trace-collect", "trace-collect-sub")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .. import expr as E
 from ..errors import UnknownResult
-from .rewriter import Path, Rewriter
+from .rewriter import Path, Rewriter, collect_sum
 
 VEC_M = (1, 0)   # where M sits in J*vec(M)
 
@@ -136,12 +136,7 @@ def _move(rw: Rewriter, path: Path, m) -> None:
 
 def collect(rw: Rewriter, path: Path = ()) -> None:
     """A +/- tree of J_i*vec(dX) at `path` -> one J*vec(dX)."""
-    op = rw.at(path).expr.op
-    if op not in (E.ADD, E.SUB):
-        return
-    collect(rw, path + (0,))
-    collect(rw, path + (1,))
-    rw.apply("mul-add-l" if op == E.ADD else "mul-sub-l", path, "backward")
+    collect_sum(rw, path, "mul-add-l", "mul-sub-l", "backward")
 
 
 # --- the differential as a sum of terms linear in dX -----------------------------------------------

@@ -126,3 +126,15 @@ class Rewriter:
             raise OutOfBudget("nodes", b.nodes)
         if time.perf_counter() > self.deadline:
             raise OutOfBudget("time", b.seconds)
+
+
+def collect_sum(rw: Rewriter, path: Path, on_add: str, on_sub: str, direction: str = "forward") -> None:
+    """A +/- tree at `path` of terms L_i*R (with one R) -> one (sum of L_i)*R, innermost first:
+    `on_add`/`on_sub` are the rules joining two terms (tr(A'*dX) + tr(B'*dX) = tr((A + B)'*dX),
+    or A*v + B*v = (A + B)*v read backward)."""
+    op = rw.at(path).expr.op
+    if op not in (E.ADD, E.SUB):
+        return
+    collect_sum(rw, path + (0,), on_add, on_sub, direction)
+    collect_sum(rw, path + (1,), on_add, on_sub, direction)
+    rw.apply(on_add if op == E.ADD else on_sub, path, direction)
