@@ -449,6 +449,31 @@ class GradientCheck:
     points: int = 0
 
 
+class _Tally:
+    """The relative errors of a check at its usable points, and the verdict they give."""
+
+    def __init__(self, trials: int):
+        self.trials, self.worst, self.done, self.details = trials, 0.0, 0, []
+
+    def add(self, got: np.ndarray, want: np.ndarray, sizes) -> bool:
+        """Record one point; True when enough points are done."""
+        norm = max(1.0, float(np.max(np.abs(got), initial=0)), float(np.max(np.abs(want), initial=0)))
+        rel = float(np.max(np.abs(got - want), initial=0)) / norm
+        self.worst = max(self.worst, rel)
+        self.details.append(f"sizes {sizes}: relative error {rel:.2e}")
+        self.done += 1
+        return self.done == self.trials
+
+    def verdict(self, points: "_Points", tol: float, remark: str = "") -> "GradientCheck":
+        details = self.details + [n for n in (points.note(),) if n]
+        if self.done < self.trials:
+            details.insert(0, f"only {self.done} of {self.trials} random points were usable")
+            return GradientCheck(False, math.inf if self.done == 0 else self.worst, "; ".join(details), self.done)
+        if remark:
+            details.append(remark)
+        return GradientCheck(self.worst <= tol, self.worst, "; ".join(details), self.done)
+
+
 def _as_expr(x: E.Expr | str) -> E.Expr:
     return parse(x) if isinstance(x, str) else x
 
@@ -522,7 +547,7 @@ def check_gradient(f: E.Expr | str, wrt: str, gradient: E.Expr | str, vars=None,
                     **{(1,) + p: s for p, s in gt.shapes.items()}}
     wrt_decl = known[wrt]
     points = _Points(joint, np.random.default_rng(seed), trials)
-    worst, details, done = 0.0, [], 0
+    tally = _Tally(trials)
     for sizes, env in points:
         try:
             g, _, _ = _evaluate_with_scale(ge, env, gt, (0,), sizes)
@@ -538,23 +563,11 @@ def check_gradient(f: E.Expr | str, wrt: str, gradient: E.Expr | str, vars=None,
             points.out_of_domain(err)
             continue
         points.usable()
-        fd_a, cl_a = np.array(fd), np.array(claimed)
-        norm = max(1.0, float(np.max(np.abs(fd_a), initial=0)), float(np.max(np.abs(cl_a), initial=0)))
-        rel = float(np.max(np.abs(fd_a - cl_a), initial=0)) / norm
-        worst = max(worst, rel)
-        details.append(f"sizes {sizes}: relative error {rel:.2e}")
-        done += 1
-        if done == trials:
+        if tally.add(np.array(fd), np.array(claimed), sizes):
             break
-    note = points.note()
-    if note:
-        details.append(note)
-    if done < trials:
-        details.insert(0, f"only {done} of {trials} random points were usable")
-        return GradientCheck(False, math.inf if done == 0 else worst, "; ".join(details), done)
-    if "symmetric" in wrt_decl.props:
-        details.append(f"{wrt} is symmetric: compared on symmetric directions (sym(G))")
-    return GradientCheck(worst <= tol, worst, "; ".join(details), done)
+    symmetric = "symmetric" in wrt_decl.props
+    return tally.verdict(points, tol, f"{wrt} is symmetric: compared on symmetric directions (sym(G))"
+                         if symmetric else "")
 
 
 def check_jacobian(F: E.Expr | str, wrt: str, jacobian: E.Expr | str, vars=None, trials: int = 3,
@@ -574,7 +587,7 @@ def check_jacobian(F: E.Expr | str, wrt: str, jacobian: E.Expr | str, vars=None,
     joint = infer(E.Expr(E.SUB, (E.mul(je, E.Expr("vec", (E.sym(wrt),))),
                                  E.Expr("vec", (fe,)))), known)
     points = _Points(joint, np.random.default_rng(seed), trials)
-    worst, details, done = 0.0, [], 0
+    tally = _Tally(trials)
     for sizes, env in points:
         try:
             j = _evaluate_with_scale(je, env, joint, (0, 0), sizes)[0]
@@ -597,20 +610,9 @@ def check_jacobian(F: E.Expr | str, wrt: str, jacobian: E.Expr | str, vars=None,
         fd_j = np.array(fd).T
         if fd_j.shape != j.shape:
             return GradientCheck(False, math.inf, f"J is {j.shape}, but vec(F) by vec({wrt}) is {fd_j.shape}")
-        norm = max(1.0, float(np.max(np.abs(fd_j), initial=0)), float(np.max(np.abs(j), initial=0)))
-        rel = float(np.max(np.abs(fd_j - j), initial=0)) / norm
-        worst = max(worst, rel)
-        details.append(f"sizes {sizes}: relative error {rel:.2e}")
-        done += 1
-        if done == trials:
+        if tally.add(fd_j, j, sizes):
             break
-    note = points.note()
-    if note:
-        details.append(note)
-    if done < trials:
-        details.insert(0, f"only {done} of {trials} random points were usable")
-        return GradientCheck(False, math.inf if done == 0 else worst, "; ".join(details), done)
-    return GradientCheck(worst <= tol, worst, "; ".join(details), done)
+    return tally.verdict(points, tol)
 
 
 # --- identities ---------------------------------------------------------------------------------
