@@ -137,8 +137,17 @@ def run_chain(start: E.Expr, vars: Mapping[str, Decl], wrt: str | None,
                                    "stop": "ambiguous"})
         ambiguous = reading_differs(rw.term, vars)
         if ambiguous is None:
+            refuse_division_by_zero(rw.term.expr)
             return rw, stages.records
     raise UnknownResult(f"the result cannot be written so that it reads as derived: {ambiguous}", "tidy")
+
+
+def refuse_division_by_zero(result: E.Expr) -> None:
+    """A divisor that tidies to 0 (tr(X)/(a - a), X./(ones - ones)) makes f undefined everywhere;
+    no rule divides by zero unless f does."""
+    for _, n in result.walk():
+        if n.op in (E.DIV, E.HDIV) and (n.args[1].op == E.ZERO or n.args[1] == E.num(0)):
+            raise InputError(f"f is undefined: one of its divisors is 0 (the derivation reaches {n})")
 
 
 def derive_expr(expr: E.Expr, wrt: str, typing: Typing, budget: Budget | None = None) -> Derivation:

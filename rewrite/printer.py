@@ -20,7 +20,26 @@ def _prec(e: E.Expr) -> int:
     return _PREC.get(e.op, _ATOM)
 
 
+def _scientific(v: Fraction) -> tuple[int, int] | None:
+    """(m, k) with v = m*10^k when v > 0 is a long power-of-ten multiple (1e300, 3e-9), else None."""
+    if v <= 0:
+        return None
+    n, d, k = v.numerator, v.denominator, 0
+    if d == 1:
+        while n % 10 == 0:
+            n, k = n // 10, k + 1
+    else:
+        while d % 10 == 0:
+            d, k = d // 10, k - 1
+        if d != 1:
+            return None
+    return (n, k) if abs(k) >= 6 else None
+
+
 def _num_text(v: Fraction) -> str:
+    sci = _scientific(v)
+    if sci:   # parses back to the same exact number
+        return f"{sci[0]}e{sci[1]}"
     if v.denominator == 1 and v >= 0:
         return str(v.numerator)
     return f"({v.numerator}/{v.denominator})" if v.denominator != 1 else f"({v.numerator})"
@@ -106,6 +125,8 @@ def to_unicode(e: E.Expr) -> str:
         return e.name
     if op == E.NUM:
         v = e.value
+        if sci := _scientific(v):
+            return f"{sci[0]}·10{str(sci[1]).translate(_SUPER)}"
         return str(v.numerator) if v.denominator == 1 and v >= 0 else f"({v})"
     if op == E.IDENTITY:
         return "I" + (f"({e.name})" if e.name else "")
@@ -172,6 +193,8 @@ def to_latex(e: E.Expr) -> str:
         return _tex_name(e.name)
     if op == E.NUM:
         v = e.value
+        if sci := _scientific(v):
+            return rf"{sci[0]} \cdot 10^{{{sci[1]}}}"
         if v.denominator == 1:
             return str(v.numerator)
         return ("-" if v < 0 else "") + rf"\tfrac{{{abs(v.numerator)}}}{{{v.denominator}}}"

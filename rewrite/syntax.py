@@ -58,10 +58,47 @@ def tokenize(text: str) -> list[Token]:
             raise ParseError(f"unexpected character {text[pos]!r}", pos, text)
         kind = m.lastgroup
         start = m.start(kind)
+        if kind == "num":
+            _check_number(m.group(kind), start, text)
         tokens.append(Token(kind, m.group(kind), start))
         pos = m.end()
     tokens.append(Token("end", "", n))
     return tokens
+
+
+MAX_NUMBER_CHARS = 40            # a longer literal is refused before it is converted
+NUMBER_RANGE = Fraction(10) ** 300   # literals are exact; |x| must lie in [1e-300, 1e300] (or be 0)
+
+
+def _check_number(text: str, pos: int, source: str) -> None:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ParseError(f"the number {text[:12]}... has {len(text)} characters; the limit is "
+                         f"{MAX_NUMBER_CHARS}", pos, source)
+    value = Fraction(text)
+    if value and not 1 / NUMBER_RANGE <= value <= NUMBER_RANGE:
+        raise ParseError(f"the number {text} is out of range: a constant must lie between 1e-300 and "
+                         f"1e300 in size (or be 0)", pos, source)
+
+
+def constant_value(e: E.Expr) -> Fraction | None:
+    """The value of a term made of numbers only (+ - * / and small integer powers), or None.
+    Raises ZeroDivisionError for a division by a constant 0."""
+    op = e.op
+    if op == E.NUM:
+        return e.value
+    if op == E.ZERO:
+        return Fraction(0)
+    if op == E.NEG:
+        a = constant_value(e.args[0])
+        return None if a is None else -a
+    if op in (E.ADD, E.SUB, E.MUL, E.DIV, E.HDIV, E.HADAMARD):
+        a, b = constant_value(e.args[0]), constant_value(e.args[1])
+        if b == 0 and op in (E.DIV, E.HDIV):
+            raise ZeroDivisionError(str(e.args[1]))
+        if a is None or b is None:
+            return None
+        return {E.ADD: a + b, E.SUB: a - b, E.MUL: a * b, E.HADAMARD: a * b}.get(op, a / b if b else None)
+    return None
 
 
 class _Parser:
@@ -130,8 +167,19 @@ class _Parser:
             op = self.tok
             self.i += 1
             right = self.unary()
+            if op.text in ("/", "./"):
+                self.refuse_zero_divisor(right, op)
             left = self.node(E.Expr(op.text, (left, right)), start, op)
         return left
+
+    def refuse_zero_divisor(self, divisor: E.Expr, op: Token) -> None:
+        try:
+            zero = constant_value(divisor) == 0
+        except ZeroDivisionError:
+            zero = False   # the inner division was refused where it was read
+        if zero:
+            what = "" if divisor.op in (E.NUM, E.ZERO) else f": the divisor {divisor} is 0"
+            raise self.error(f"division by zero{what}", op)
 
     def unary(self) -> E.Expr:
         if self.tok.kind == "op" and self.tok.text == "-":

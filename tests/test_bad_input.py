@@ -84,6 +84,17 @@ CASES = [
     ("verify-two-equations", ["verify", "A = B = C"], None, "lhs = rhs"),
     ("check-missing-file", ["check", "/nonexistent/proof.json"], None, "cannot read"),
     ("rules-unknown-group", ["rules", "--group", "calculus"], None, "no rule group 'calculus'"),
+    # numbers: not finite or too large, and division by a zero constant
+    ("number-too-large", ["derive", "1e400*tr(X)", "--wrt", "X"], None, "the number 1e400 is out of range"),
+    ("exponent-too-large", ["derive", "tr(X)^1e400", "--wrt", "X"], None, "out of range"),
+    ("number-too-small", ["derive", "1e-400*tr(X)", "--wrt", "X"], None, "out of range"),
+    ("number-5000-digits", ["derive", "9" * 5000 + "*tr(X)", "--wrt", "X"], None, "has 5000 characters"),
+    ("divide-by-zero-constant", ["derive", "tr(X)/(2-2)", "--wrt", "X"], None, "division by zero: the divisor 2 - 2 is 0"),
+    ("divide-by-zero", ["derive", "tr(X)/0", "--wrt", "X"], None, "division by zero at column 6"),
+    ("elementwise-divide-by-zero", ["derive", "sum(X./0)", "--wrt", "X"], None, "division by zero"),
+    ("divisor-tidies-to-zero", ["derive", "sum(X./(ones - ones))", "--wrt", "X"], None, "one of its divisors is 0"),
+    ("verify-divide-by-zero", ["verify", "tr(X)/0 = tr(X)"], None, "division by zero"),
+    ("verify-number-too-large", ["verify", "1e400*tr(X) = tr(X)"], None, "out of range"),
 ]
 
 
@@ -124,3 +135,12 @@ def test_nesting_just_within_the_limit_still_parses():
 def test_library_refuses_deep_nesting_with_parse_error(text):
     with pytest.raises(rewrite.ParseError):
         rewrite.parse(text)
+
+
+def test_numbers_through_the_api_raise_input_errors():
+    for f in ("1e400*tr(X)", "tr(X)^1e400", "tr(X)/(2-2)", "sum(X./0)", "9" * 5000 + "*tr(X)"):
+        with pytest.raises(rewrite.InputError):
+            rewrite.derive(f, "X")
+    # within the range, large constants are exact and print compactly
+    r = rewrite.derive("1e300*tr(X)", "X")
+    assert str(r.gradient) == "1e300*I" and rewrite.parse("1e300").value == 10 ** 300

@@ -213,6 +213,9 @@ def bindings(rule: Rule, direction: str, term: Term) -> dict[str, Term] | None:
     return bound if _match(sides(rule, direction)[0], term, bound, {}) else None
 
 
+MAX_CONSTANT_BITS = 4000   # ~1,200 digits: constants folded past this are refused, not printed
+
+
 def _eval(bound: Mapping[str, Term]):
     def evaluate(e: E.Expr) -> E.Expr:
         values = {}
@@ -224,9 +227,12 @@ def _eval(bound: Mapping[str, Term]):
         from ..rules import instantiate
 
         try:
-            return E.num(evaluate_constant(instantiate(e.args[0], values)))
+            value = evaluate_constant(instantiate(e.args[0], values))
         except (ArithmeticError, ValueError) as err:
             raise StepError(f"cannot compute {e}: {err}") from None
+        if max(value.numerator.bit_length(), value.denominator.bit_length()) > MAX_CONSTANT_BITS:
+            raise StepError(f"{e} computes a constant of more than {MAX_CONSTANT_BITS} bits")
+        return E.num(value)
     return evaluate
 
 
