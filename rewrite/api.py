@@ -22,6 +22,10 @@ class GradientResult:
     convention: str = "unconstrained"
     unconstrained_gradient: E.Expr | None = None
     convention_proof: Any = None       # equality proof: the convention's definition = gradient
+    # where the derivative exists: facts the derivation assumed (rewrite/assumptions.py), as
+    # conditions (`assumptions`: "positive(det(X))") and for people (`where`: "det(X) > 0")
+    assumptions: list[str] = field(default_factory=list)
+    where: list[str] = field(default_factory=list)
     # the derivation whose steps are the proof (None when no proof was asked for)
     derivation: Any = field(default=None, repr=False, compare=False)
     _proof: Any = field(default=None, repr=False, compare=False)
@@ -44,7 +48,7 @@ class GradientResult:
         out = {"f": str(self.f), "wrt": self.wrt,
                "vars": {n: str(d) for n, d in self.vars.items()},
                "gradient": str(self.gradient), "differential": str(self.differential),
-               "stats": self.stats}
+               "assumptions": self.assumptions, "stats": self.stats}
         if self.convention != "unconstrained":
             out["convention"] = self.convention
             out["unconstrained_gradient"] = str(self.unconstrained_gradient)
@@ -66,6 +70,7 @@ class GradientResult:
 
             lines.append(f"{self.convention} convention for symmetric {self.wrt}: "
                          f"{definition(sym('G'), self.convention)} with G = {self.unconstrained_gradient}")
+        lines += assuming_lines(self.where)
         lines.append(f"∂f/∂{self.wrt} = {self.gradient}")
         return "\n".join(lines)
 
@@ -83,6 +88,7 @@ def derive(f, wrt: str, vars: Mapping[str, object] | None = None, *, proof: bool
     the derivation went; `check(result.proof)` replays them independently.
     """
     from . import conventions
+    from .assumptions import describe, fact_texts
     from .pipeline import derive as run
     from .shapes import normalize_decls
 
@@ -92,11 +98,17 @@ def derive(f, wrt: str, vars: Mapping[str, object] | None = None, *, proof: bool
         conventions.require(convention, wrt, declared.props if declared else ())
     d = run(f, wrt, vars)
     result = GradientResult(d.f, d.wrt, d.vars, d.gradient, d.differential, d.stats(),
-                            derivation=d if proof else None)
+                            derivation=d if proof else None, assumptions=fact_texts(d.assumptions),
+                            where=describe(d.assumptions))
     if convention != conventions.UNCONSTRAINED:
         result.convention, result.unconstrained_gradient = convention, d.gradient
         result.gradient, result.convention_proof = conventions.convert(d, convention, proof)
     return result
+
+
+def assuming_lines(where: list[str]) -> list[str]:
+    """The line stating the facts a result holds under (none if it needs none)."""
+    return [f"assuming {', '.join(where)}"] if where else []
 
 
 def check(proof):

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from . import expr as E
+from .api import assuming_lines
+from .assumptions import describe, fact_texts
 from .shapes import Decl
 
 
@@ -48,6 +50,8 @@ class DerivativeResult:
     jacobian: E.Expr
     gradient: E.Expr | None = None
     stats: dict[str, list[dict]] = field(default_factory=dict)
+    assumptions: list[str] = field(default_factory=list)   # as in GradientResult
+    where: list[str] = field(default_factory=list)
     derivation: Any = field(default=None, repr=False, compare=False)
     _proofs: Any = field(default=None, repr=False, compare=False)
 
@@ -70,7 +74,8 @@ class DerivativeResult:
 
     def as_dict(self) -> dict:
         out = {"F": str(self.F), "wrt": self.wrt, "vars": {n: str(d) for n, d in self.vars.items()},
-               "differential": str(self.differential), "jacobian": str(self.jacobian), "stats": self.stats}
+               "differential": str(self.differential), "jacobian": str(self.jacobian),
+               "assumptions": self.assumptions, "stats": self.stats}
         if self.gradient is not None:
             out["gradient"] = str(self.gradient)
         return out
@@ -83,6 +88,7 @@ class DerivativeResult:
         if d is not None:
             lines.append(f"proofs: {len(d.differential.steps)} rule steps (differential), "
                          f"{len(d.jacobian.steps)} (Jacobian)")
+        lines += assuming_lines(self.where)
         lines.append(f"dF = {self.differential}")
         if self.gradient is not None:
             lines.append(f"∂F/∂{self.wrt} = {self.gradient}")
@@ -99,6 +105,8 @@ class VJPResult:
     vars: dict[str, Decl]
     result: E.Expr
     stats: list[dict] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)   # as in GradientResult
+    where: list[str] = field(default_factory=list)
     derivation: Any = field(default=None, repr=False, compare=False)
     _proof: Any = field(default=None, repr=False, compare=False)
 
@@ -109,13 +117,14 @@ class VJPResult:
     def as_dict(self) -> dict:
         return {"F": str(self.F), "wrt": self.wrt, "cotangent": self.cotangent,
                 "vars": {n: str(d) for n, d in self.vars.items()}, "vjp": str(self.result),
-                "stats": self.stats}
+                "assumptions": self.assumptions, "stats": self.stats}
 
     def __str__(self) -> str:
         lines = [f"F = {self.F}", f"cotangent {self.cotangent} (the shape of F)", "variables:",
                  *_vars(self.vars), *_stats_lines(self.stats)]
         if self.derivation is not None:
             lines.append(f"proof: {len(self.derivation.derivation.steps)} rule steps")
+        lines += assuming_lines(self.where)
         lines.append(f"vjp = ∂tr({self.cotangent}'*F)/∂{self.wrt} = {self.result}")
         return "\n".join(lines)
 
@@ -131,6 +140,8 @@ class HessianResult:
     hessian: E.Expr
     differential: E.Expr
     stats: dict[str, list[dict]] = field(default_factory=dict)
+    assumptions: list[str] = field(default_factory=list)   # as in GradientResult
+    where: list[str] = field(default_factory=list)
     derivation: Any = field(default=None, repr=False, compare=False)
     _proof: Any = field(default=None, repr=False, compare=False)
 
@@ -141,7 +152,7 @@ class HessianResult:
     def as_dict(self) -> dict:
         return {"f": str(self.f), "wrt": self.wrt, "vars": {n: str(d) for n, d in self.vars.items()},
                 "gradient": str(self.gradient), "differential": str(self.differential),
-                "hessian": str(self.hessian), "stats": self.stats}
+                "hessian": str(self.hessian), "assumptions": self.assumptions, "stats": self.stats}
 
     def __str__(self) -> str:
         lines = [f"f = {self.f}", "variables:", *_vars(self.vars)]
@@ -151,6 +162,7 @@ class HessianResult:
         if d is not None:
             lines.append(f"proof: {len(d.gradient.steps)} rule steps (gradient), "
                          f"{len(d.hessian.steps)} (Hessian)")
+        lines += assuming_lines(self.where)
         lines.append(f"∂f/∂{self.wrt} = {self.gradient}")
         lines.append(f"d(∂f/∂{self.wrt}) = {self.differential}")
         lines.append(f"H = {self.hessian}")
@@ -166,8 +178,10 @@ def derivative(F, wrt: str, vars: Mapping[str, object] | None = None, *, proof: 
     F, wrt, vars = _from_sympy(F, wrt, vars)
     d = run(F, wrt, vars)
     stats = {"differential": d.differential.stages, "jacobian": d.jacobian.stages}
+    facts = {**d.differential.assumptions, **d.jacobian.assumptions}
     return DerivativeResult(d.F, d.wrt, d.vars, d.differential.term, d.jacobian.term,
-                            d.gradient.gradient if d.gradient else None, stats, d if proof else None)
+                            d.gradient.gradient if d.gradient else None, stats, fact_texts(facts),
+                            describe(facts), d if proof else None)
 
 
 def vjp(F, wrt: str, cotangent: str = "G", vars: Mapping[str, object] | None = None, *,
@@ -178,7 +192,9 @@ def vjp(F, wrt: str, cotangent: str = "G", vars: Mapping[str, object] | None = N
 
     F, wrt, vars = _from_sympy(F, wrt, vars)
     v = run(F, wrt, cotangent, vars)
-    return VJPResult(v.F, v.wrt, v.cotangent, v.vars, v.result, v.derivation.stages, v if proof else None)
+    facts = v.derivation.assumptions
+    return VJPResult(v.F, v.wrt, v.cotangent, v.vars, v.result, v.derivation.stages, fact_texts(facts),
+                     describe(facts), v if proof else None)
 
 
 def hessian(f, wrt: str, vars: Mapping[str, object] | None = None, *, proof: bool = True) -> HessianResult:
@@ -190,4 +206,4 @@ def hessian(f, wrt: str, vars: Mapping[str, object] | None = None, *, proof: boo
     h = run(f, wrt, vars)
     stats = {"gradient": h.gradient.stages, "hessian": h.hessian.stages}
     return HessianResult(h.f, h.wrt, h.vars, h.gradient.gradient, h.hessian.term, h.differential.term,
-                         stats, h if proof else None)
+                         stats, fact_texts(h.assumptions), describe(h.assumptions), h if proof else None)

@@ -84,6 +84,10 @@ def holds(pred: str, term: E.Expr, shape: Shape, decls: Mapping[str, Decl], wrt:
         return True
     if pred == "unit":   # I or ones: 1 when 1x1
         return term.op in (E.IDENTITY, E.ONES)
+    if pred == "negint":
+        return term.op == E.NUM and term.value.denominator == 1 and term.value < 0
+    if pred in ("nonzero", "nonnull"):   # from the declarations alone (the kernel also uses facts)
+        return term.op == E.NUM and term.value != 0 or has_prop(term, "positive", decls)
     if pred == "negnum":
         return term.op == E.NUM and term.value < 0
     if pred == "notone":

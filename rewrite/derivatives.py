@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from . import expr as E
+from .assumptions import fact_texts
 from .directed import jacobian as J
 from .directed.differentiate import differentiate
 from .directed.rewriter import Budget, Step
@@ -32,13 +33,14 @@ class ChainResult:
     term: E.Expr
     steps: list[Step]
     stages: list[dict[str, Any]] = field(default_factory=list)
+    assumptions: dict = field(default_factory=dict)   # fact -> typed term (assumptions.py)
 
 
 def differential(expr: E.Expr, wrt: str, typing: Typing, budget: Budget | None = None) -> ChainResult:
     """d(F) -> dF, a sum of terms each linear in d(wrt)."""
     work = [("differentiate", differentiate), ("expand", J.expand)]
     rw, records = run_chain(E.diff(expr), typing.vars, wrt, work, _tidy_summands, budget)
-    return ChainResult(rw.term.expr, rw.steps, records)
+    return ChainResult(rw.term.expr, rw.steps, records, dict(rw.assumed.facts))
 
 
 def jacobian(expr: E.Expr, wrt: str, typing: Typing, budget: Budget | None = None) -> ChainResult:
@@ -49,7 +51,7 @@ def jacobian(expr: E.Expr, wrt: str, typing: Typing, budget: Budget | None = Non
     jac = rw.term.at(JACOBIAN).expr
     if rw.term.expr != jacobian_form(jac, wrt):   # the stages end there by construction
         raise UnknownResult(f"the derivation ended at {rw.term.expr}, not at J*vec(d{wrt})", "jacobian")
-    return ChainResult(jac, rw.steps, records)
+    return ChainResult(jac, rw.steps, records, dict(rw.assumed.facts))
 
 
 def _tidy_summands(rw) -> None:
@@ -87,8 +89,10 @@ def proofs_of_derivative(d: DerivativeDerivation):
     """(the Jacobian's proof, the differential's proof)."""
     from .proof.model import DifferentialClaim, JacobianClaim, make_proof
 
-    jc = JacobianClaim(kind="jacobian", F=str(d.F), wrt=d.wrt, jacobian=str(d.jacobian.term))
-    dc = DifferentialClaim(kind="differential", F=str(d.F), wrt=d.wrt, differential=str(d.differential.term))
+    jc = JacobianClaim(kind="jacobian", F=str(d.F), wrt=d.wrt, jacobian=str(d.jacobian.term),
+                       assumptions=fact_texts(d.jacobian.assumptions))
+    dc = DifferentialClaim(kind="differential", F=str(d.F), wrt=d.wrt, differential=str(d.differential.term),
+                           assumptions=fact_texts(d.differential.assumptions))
     return (make_proof(jc, d.vars, d.jacobian.steps, {"steps": len(d.jacobian.steps), "stages": _plain(d.jacobian)}),
             make_proof(dc, d.vars, d.differential.steps,
                        {"steps": len(d.differential.steps), "stages": _plain(d.differential)}))
@@ -137,7 +141,7 @@ def proof_of_vjp(v: VJPDerivation):
 
     d = v.derivation
     claim = VJPClaim(kind="vjp", F=str(v.F), wrt=v.wrt, cotangent=v.cotangent, vjp=str(d.gradient),
-                     differential=str(d.differential))
+                     differential=str(d.differential), assumptions=fact_texts(d.assumptions))
     return make_proof(claim, v.vars, d.steps, {"steps": len(d.steps)})
 
 
@@ -150,6 +154,11 @@ class HessianDerivation:
     gradient: Derivation
     differential: ChainResult    # d of the gradient
     hessian: ChainResult         # the Jacobian of the gradient
+
+    @property
+    def assumptions(self) -> dict:
+        """The facts of both chains (the proof's: the gradient's and the Hessian's)."""
+        return {**self.gradient.assumptions, **self.hessian.assumptions}
 
 
 def hessian(f, wrt: str, vars: Mapping[str, object] | None = None,
@@ -174,6 +183,6 @@ def proof_of_hessian(h: HessianDerivation):
     from .proof.model import HessianClaim, make_proof
 
     claim = HessianClaim(kind="hessian", f=str(h.f), wrt=h.wrt, gradient=str(h.gradient.gradient),
-                         hessian=str(h.hessian.term))
+                         hessian=str(h.hessian.term), assumptions=fact_texts(h.assumptions))
     stats = {"steps": len(h.gradient.steps), "second_steps": len(h.hessian.steps)}
     return make_proof(claim, h.vars, h.gradient.steps, stats, second_steps=h.hessian.steps)

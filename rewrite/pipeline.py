@@ -21,6 +21,7 @@ from . import expr as E
 from .directed.differentiate import differentiate
 from .directed.isolate import collect, peel, wrap
 from .directed.rewriter import Budget, OutOfBudget, Rewriter, Step
+from .assumptions import fact_texts
 from .directed.tidy import tidy as tidy_at
 from .errors import InputError, ShapeError, UnknownResult
 from .proof.kernel import reading_differs, typed
@@ -41,6 +42,7 @@ class Derivation:
     differential: E.Expr
     steps: list[Step] = field(default_factory=list)
     stages: list[dict[str, Any]] = field(default_factory=list)
+    assumptions: dict = field(default_factory=dict)   # fact -> its typed term (assumptions.py)
 
     def stats(self) -> list[dict]:
         return self.stages
@@ -159,7 +161,8 @@ def derive_expr(expr: E.Expr, wrt: str, typing: Typing, budget: Budget | None = 
     gradient = rw.term.at(GRADIENT).expr
     if rw.term.expr != canonical(gradient, wrt):   # the stages end there by construction
         raise UnknownResult(f"the derivation ended at {rw.term.expr}, not at tr(G'*d{wrt})", "collect")
-    return Derivation(expr, wrt, typing.vars, gradient, rw.term.expr, rw.steps, records)
+    return Derivation(expr, wrt, typing.vars, gradient, rw.term.expr, rw.steps, records,
+                      dict(rw.assumed.facts))
 
 
 def derive(f: str | E.Expr, wrt: str, vars: Mapping[str, object] | None = None,
@@ -182,7 +185,7 @@ def proof_of_derivation(d: Derivation):
     from .proof.model import GradientClaim, make_proof
 
     claim = GradientClaim(kind="gradient", f=str(d.f), wrt=d.wrt, gradient=str(d.gradient),
-                          differential=str(d.differential))
+                          differential=str(d.differential), assumptions=fact_texts(d.assumptions))
     stats = {"steps": len(d.steps), "stages": [{k: v for k, v in s.items() if k != "seconds"}
                                                for s in d.stages]}
     return make_proof(claim, d.vars, d.steps, stats)

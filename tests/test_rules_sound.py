@@ -26,6 +26,12 @@ How a rule is instantiated (the same for every rule, no special cases):
   V's direction.  Under `const(C)` the variable of differentiation is a fresh name C does not
   contain, so C does not move and `d(C)` is 0.
 
+* Assumable conditions (rewrite/assumptions.py): `positive(B)` and `invertible(A)` are declared
+  like properties; `nonzero(A)` and `nonnull(x)` hold at random points with probability 1, so
+  every instance satisfies them.  A second test shows each such condition is needed: at a point
+  that violates it, the rule fails (the sides differ, one is undefined, or the function is not
+  differentiable there: a forward difference disagrees with the rule's differential).
+
 A rule for which no instance is valid fails the test: every rule must be exercised.
 """
 from __future__ import annotations
@@ -42,7 +48,8 @@ from rewrite import dims
 from rewrite import expr as E
 from rewrite.conditions import holds
 from rewrite.errors import ShapeError
-from rewrite.numeric import compare
+from rewrite.assumptions import ASSUMABLE
+from rewrite.numeric import OutOfDomain, compare, draw_sizes, evaluate, random_env
 from rewrite.rules import Rule, dim_vars, instantiate, library
 from rewrite.shapes import SCALAR, Decl, Shape, infer
 
@@ -61,6 +68,7 @@ CONSTANTS = {"unit": [E.identity(), E.ones()]}
 SQUARE_PROPS = {"symmetric", "spd", "invertible", "diagonal", "square"}
 PROP_PREDICATES = SQUARE_PROPS | {"positive"}
 NEVER_SCALAR = {"nonscalar", "matrix"}
+ALMOST_SURE = {"nonzero", "nonnull"}   # true of random (normal) values with probability 1
 WRT = "Wrt"               # the variable of differentiation for `const`: occurs in no instance
 MAX_INSTANCES = 8         # distinct shape assignments checked per rule
 TRIALS = 2                # random points per instance
@@ -222,6 +230,8 @@ def _concrete(rule, lhs, rhs, root, subst, general, sizes, wrt) -> Instance | No
     for c in rule.conditions:
         term = subst[c.var]
         shape = typing.vars[term.name].shape if term.op == E.SYM else SCALAR
+        if c.pred in ALMOST_SURE:
+            continue
         if not holds(c.pred, term, shape, decls, wrt):
             return None
     bound = {v: (f"{t} ({decls[t.name].shape})" if t.op == E.SYM else str(t)) for v, t in subst.items()}
@@ -281,3 +291,72 @@ def test_an_unsound_rule_is_caught():
     wrong_d = parse_rule("bad-d-inv: d(inv(A)) => -(inv(A)*d(A))", "test")
     assert any(compare(i.lhs, i.rhs, i.decls, trials=TRIALS, seed=k).counterexample is not None
                for k, i in enumerate(instances(wrong_d, 0)))
+
+
+# --- assumable conditions are needed --------------------------------------------------------------
+ASSUMING = sorted(n for n, r in RULES.items() if any(c.pred in ASSUMABLE for c in r.conditions))
+
+
+def _violating(pred: str, value: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A value of the variable's shape where pred does not hold."""
+    if pred in ("nonzero", "nonnull"):
+        return np.zeros_like(value)
+    if pred == "positive":
+        return -np.abs(rng.standard_normal(value.shape)) - 0.5
+    singular = rng.standard_normal(value.shape)   # invertible: a matrix with a zero row
+    singular[0, :] = 0.0
+    return singular
+
+
+def _fails_at(inst: Instance, env: dict, directions: dict, typing, sizes: dict) -> bool:
+    """Does the rule fail at env: a side undefined or not finite, or the sides differ (for a
+    differential rule, d(F) as a forward difference of F, which sees a kink that central
+    differences average away)?"""
+    def value(path, at, diffs=None):
+        return evaluate(inst.lhs if path[0] == 0 else inst.rhs, at, typing=typing, path=path[:1],
+                        sizes=sizes, differentials=diffs) if len(path) == 1 else \
+            evaluate(inst.lhs.args[0], at, typing=typing, path=path, sizes=sizes)
+    try:
+        if inst.lhs.op == E.DIFF:
+            h = 1e-7
+            moved = {v: env[v] + h * directions[v] for v in env}
+            lhs = (value((0, 0), moved) - value((0, 0), env)) / h
+        else:
+            lhs = value((0,), env)
+        rhs = value((1,), env, directions)
+    except (OutOfDomain, ValueError, ArithmeticError, np.linalg.LinAlgError):
+        return True
+    if not (np.all(np.isfinite(lhs)) and np.all(np.isfinite(rhs))):
+        return True
+    return float(np.max(np.abs(lhs - rhs))) > 1e-4 * (1 + float(np.max(np.abs(lhs))))
+
+
+@pytest.mark.parametrize("name", ASSUMING)
+def test_each_assumable_condition_is_needed(name):
+    """At a random point (which satisfies the condition) the rule holds; at a point where the
+    condition fails, it fails."""
+    rule = RULES[name]
+    rng = np.random.default_rng(_seed(name))
+    for cond in (c for c in rule.conditions if c.pred in ASSUMABLE):
+        controls, failed = 0, False
+        for inst in instances(rule, _seed(name)):
+            var = _fresh(cond.var)
+            if var not in inst.decls:
+                continue
+            typing = infer(E.Expr(E.SUB, (inst.lhs, inst.rhs)), inst.decls)
+            with np.errstate(all="ignore"):
+                for _ in range(3):
+                    sizes = draw_sizes(typing, rng)
+                    env = random_env(typing, rng, sizes)
+                    directions = {v: rng.standard_normal(x.shape) for v, x in env.items()}
+                    if _fails_at(inst, env, directions, typing, sizes):
+                        continue   # not a usable point (e.g. det < 0 for logdet)
+                    controls += 1
+                    env[var] = _violating(cond.pred, env[var], rng)
+                    if _fails_at(inst, env, directions, typing, sizes):
+                        failed = True
+                        break
+            if failed:
+                break
+        assert controls, f"{name}: the rule could not be evaluated at any random point"
+        assert failed, f"{name}: {cond} seems not needed: the rule holds where it is false"

@@ -19,9 +19,10 @@ CONST = "d-const"
 
 
 @lru_cache(maxsize=1)
-def rules_by_operator() -> dict[str, tuple[str, tuple[Path, ...]]]:
-    """operator under d(...) -> (rule name, paths of the d(...) nodes on its right side)."""
-    table = {}
+def rules_by_operator() -> dict[str, list[tuple[str, tuple[Path, ...]]]]:
+    """operator under d(...) -> [(rule name, paths of the d(...) nodes on its right side)], in
+    the order of the rule files (the first that applies is used: d-pow-int before d-pow-scalar)."""
+    table: dict[str, list] = {}
     for rule in library().values():
         if not rule.forward_only or rule.lhs.op != E.DIFF:
             continue
@@ -29,7 +30,7 @@ def rules_by_operator() -> dict[str, tuple[str, tuple[Path, ...]]]:
         if inner.op == E.SYM:   # d-const: any term, under its condition
             continue
         holes = tuple(p for p, n in rule.rhs.walk() if n.op == E.DIFF)
-        table.setdefault(inner.op, (rule.name, holes))
+        table.setdefault(inner.op, []).append((rule.name, holes))
     return table
 
 
@@ -55,11 +56,15 @@ def differentiate(rw: Rewriter, path: Path = ()) -> None:
     if u.op == E.POW and not _scalar_power(rw.at(path + (0,))):
         _expand_power(rw, path)
         return
-    entry = rules_by_operator().get(u.op)
-    if entry is None:
+    entries = rules_by_operator().get(u.op)
+    if entries is None:
         raise UnknownResult(f"no differential rule for {u.op}(...)", "differentiate")
-    name, holes = entry
-    rw.apply(name, path)
+    for name, holes in entries[:-1]:
+        if rw.attempt(name, path):
+            break
+    else:   # the last is applied as such: if it does not apply, its error says why
+        name, holes = entries[-1]
+        rw.apply(name, path)
     for hole in holes:
         differentiate(rw, path + hole)
     clean_zeros(rw, path, rw.rule(name).rhs)

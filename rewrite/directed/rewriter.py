@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from .. import expr as E
+from ..assumptions import Assumptions
 from ..errors import RewriteError
 from ..proof.kernel import Cursor, StepError, Term, bindings
 from ..rules import Rule, library
@@ -50,6 +51,9 @@ class Rewriter:
         self.steps: list[Step] = []
         self.budget = budget
         self.deadline = time.perf_counter() + budget.seconds
+        # the facts the steps rely on; only a differentiation rule (d(...) => ...) may assume one
+        # (its condition says where the derivative exists), the other stages use them
+        self.assumed = Assumptions()
         self._has_d: dict[E.Expr, bool] = {}
         self._depends: dict[E.Expr, bool] = {}
 
@@ -66,7 +70,9 @@ class Rewriter:
 
     def apply(self, name: str, path: Path, direction: str = "forward") -> Term:
         """Apply a rule (StepError if it does not apply); the subterm it built at `path`."""
-        built = self.cursor.apply(self.rules[name], direction, path, self.decls, self.wrt)
+        rule = self.rules[name]
+        self.assumed.open = rule.lhs.op == E.DIFF and direction == "forward"
+        built = self.cursor.apply(rule, direction, path, self.decls, self.wrt, self.assumed)
         self.steps.append(Step(name, direction, path))
         self._charge()
         return built
@@ -90,6 +96,7 @@ class Rewriter:
         several steps is taken whole or not at all."""
         scratch = Rewriter(self.at(path), self.decls, self.wrt, self.budget, self.rules)
         scratch.deadline = self.deadline
+        scratch.assumed = Assumptions(self.assumed.facts)   # what it may use, not what it used
         try:
             macro(scratch)
         except StepError:

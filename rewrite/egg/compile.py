@@ -280,4 +280,9 @@ def compile_use(rule: Rule, use: RuleUse, has_wrt: bool, ruleset: str) -> list[s
     """egglog rules for one use of `rule`; `has_wrt`: runs name a variable (`wrt-name`)."""
     if use.direction == "backward" and not rule.reversible:
         raise ValueError(f"rule {rule.name} cannot be used backward (its right side loses information)")
+    if any(c.pred in WITHOUT_FACTS for c in rule.conditions):
+        return []   # the e-graph holds no assumed facts (nonzero(s) ...): such rules stay out
     return _Compiler(rule, use, has_wrt).compile(ruleset)
+
+
+WITHOUT_FACTS = ("nonzero", "nonnull", "negint")

@@ -19,6 +19,7 @@ from typing import Any, Mapping
 from pydantic import ValidationError
 
 from .. import expr as E
+from ..assumptions import Assumptions, fact_text, parse_fact
 from ..errors import InputError
 from ..printer import to_text
 from ..rules import EVAL, Rule, library, parse_condition
@@ -64,6 +65,7 @@ class _Checker:
         self.errors: list[str] = []
         self.decls: dict[str, Decl] = {}
         self.wrt: str | None = None
+        self.assumed = Assumptions()   # the claim's facts; the steps may use them, not add to them
 
     def error(self, message: str) -> None:
         self.errors.append(message)
@@ -151,7 +153,7 @@ class _Checker:
                     self.error(f"{where}: rule {step.rule!r} is not a library rule")
                 return None
             try:
-                cursor.apply(rule, step.direction, step.path, self.decls, self.wrt)
+                cursor.apply(rule, step.direction, step.path, self.decls, self.wrt, self.assumed)
             except StepError as err:
                 self.error(f"{where}: {err}")
                 return None
@@ -159,12 +161,34 @@ class _Checker:
                 each(cursor.root())
         return cursor.root()
 
+    def check_assumptions(self) -> None:
+        """The claim's facts, each a parsed, typed term of an assumable predicate."""
+        facts = {}
+        for text in self.proof.claim.assumptions:
+            try:
+                pred, e = parse_fact(text)
+            except (ValueError, InputError) as err:
+                self.error(f"claim: assumption {text!r}: {err}")
+                continue
+            t = self.term(str(e), f"claim: assumption {text!r}")
+            t = self.typed(t, f"claim: assumption {text!r}") if t is not None else None
+            if t is not None:
+                facts[(pred, e)] = t
+        self.assumed = Assumptions(facts)
+
     def run(self) -> CheckReport:
         self.check_vars()
         rules = self.check_rules()
+        self.check_assumptions()
         chains, statement, self.wrt = ClaimReader(self).read(self.proof)
         for chain in chains:
             self.check_chain(chain, rules)
+        if not self.errors:   # a claim states only what its steps need
+            for fact in self.assumed.facts:
+                if fact not in self.assumed.used:
+                    self.error(f"claim: the assumption {fact_text(fact)} is used by no step")
+        if self.assumed.facts:
+            statement += ", assuming " + ", ".join(fact_text(f) for f in self.assumed.facts)
         errors = self.errors
         if len(errors) > MAX_ERRORS:
             errors = errors[:MAX_ERRORS] + [f"... and {len(errors) - MAX_ERRORS} more errors"]

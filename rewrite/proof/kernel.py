@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from .. import expr as E
+from ..assumptions import ASSUMABLE, Assumptions
 from ..conditions import holds
 from ..errors import RewriteError, ShapeError
 from ..dims import parse as dims_parse
@@ -252,9 +253,22 @@ def sides(rule: Rule, direction: str) -> tuple[E.Expr, E.Expr]:
 
 
 def rewrite_at(term: Term, rule: Rule, direction: str, path: Sequence[int],
-               decls: Mapping[str, Decl], wrt: str | None) -> tuple[Term, Term]:
+               decls: Mapping[str, Decl], wrt: str | None,
+               assumed: Assumptions | None = None) -> tuple[Term, Term]:
     """(new whole term, the subterm built at `path`): `rule` applied at `path` of `term`.
-    Raises StepError saying why the step is not valid."""
+    Conditions on assumable facts (nonzero, positive, invertible, nonnull) are established
+    with `assumed` (none: from the declarations alone).  Raises StepError saying why the step is
+    not valid; then `assumed` is as it was."""
+    assumed = assumed if assumed is not None else Assumptions()
+    mark = assumed.mark()
+    try:
+        return _rewrite_at(term, rule, direction, path, decls, wrt, assumed)
+    except StepError:
+        assumed.rollback(mark)
+        raise
+
+
+def _rewrite_at(term, rule, direction, path, decls, wrt, assumed) -> tuple[Term, Term]:
     pattern, build = sides(rule, direction)
     spine = [term]
     node = term
@@ -267,10 +281,14 @@ def rewrite_at(term: Term, rule: Rule, direction: str, path: Sequence[int],
     sizes: dict[str, object] = {}
     if not _match(pattern, node, bound, sizes):
         raise StepError(lambda: f"the rule side {pattern} does not match {_short(node.expr)}")
-    for cond in rule.conditions:
+    for cond in sorted(rule.conditions, key=lambda c: c.pred in ASSUMABLE):   # assume last
         t = bound[cond.var]
-        ok = (all(_bind_size(sizes, v, d) for v, d in zip(cond.dims, (t.rows, t.cols)))
-              if cond.pred == "dims" else holds(cond.pred, t.expr, Shape(t.rows, t.cols), decls, wrt))
+        if cond.pred == "dims":
+            ok = all(_bind_size(sizes, v, d) for v, d in zip(cond.dims, (t.rows, t.cols)))
+        elif cond.pred in ASSUMABLE:
+            ok = assumed.establish(cond.pred, t, decls)
+        else:
+            ok = holds(cond.pred, t.expr, Shape(t.rows, t.cols), decls, wrt)
         if not ok:
             raise StepError(lambda: f"condition {cond} does not hold for {cond.var} = {_short(t.expr)} "
                                     f"(shape {t.rows} x {t.cols})")
@@ -296,9 +314,9 @@ def rewrite_at(term: Term, rule: Rule, direction: str, path: Sequence[int],
 
 
 def apply(term: Term, rule: Rule, direction: str, path: Sequence[int], decls: Mapping[str, Decl],
-          wrt: str | None) -> Term:
+          wrt: str | None, assumed: Assumptions | None = None) -> Term:
     """The whole term after one valid step; StepError if the step is not valid."""
-    return rewrite_at(term, rule, direction, path, decls, wrt)[0]
+    return rewrite_at(term, rule, direction, path, decls, wrt, assumed)[0]
 
 
 class Cursor:
@@ -352,10 +370,10 @@ class Cursor:
         return self.move(())
 
     def apply(self, rule: Rule, direction: str, path: Sequence[int], decls: Mapping[str, Decl],
-              wrt: str | None) -> Term:
+              wrt: str | None, assumed: Assumptions | None = None) -> Term:
         """One step at `path`; the subterm it built.  StepError if the step is not valid."""
         old = self.move(path)
-        new, _ = rewrite_at(old, rule, direction, (), decls, wrt)
+        new, _ = rewrite_at(old, rule, direction, (), decls, wrt, assumed)
         self.focus = new
         self.size += new.size - old.size
         return new

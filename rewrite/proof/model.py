@@ -35,6 +35,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
 
+ASSUMPTIONS_DOC = ('facts the claim holds under, each used by some step: nonzero(A), positive(A) (every '
+                   'entry), invertible(A), nonnull(A) (A is not 0), e.g. "nonzero(det(X))"')
+
+
 class RuleText(_Strict):
     """A rule as the proof states it: both sides and its conditions, in the input syntax."""
     lhs: str
@@ -60,6 +64,7 @@ class GradientClaim(_Strict):
     wrt: str
     gradient: str
     differential: str
+    assumptions: list[str] = Field(default_factory=list, description=ASSUMPTIONS_DOC)
 
 
 class EqualityClaim(_Strict):
@@ -67,6 +72,7 @@ class EqualityClaim(_Strict):
     kind: Literal["equality"]
     lhs: str
     rhs: str
+    assumptions: list[str] = Field(default_factory=list, description=ASSUMPTIONS_DOC)
 
 
 class DifferentialClaim(_Strict):
@@ -76,6 +82,7 @@ class DifferentialClaim(_Strict):
     F: str
     wrt: str
     differential: str
+    assumptions: list[str] = Field(default_factory=list, description=ASSUMPTIONS_DOC)
 
 
 class JacobianClaim(_Strict):
@@ -84,6 +91,7 @@ class JacobianClaim(_Strict):
     F: str
     wrt: str
     jacobian: str
+    assumptions: list[str] = Field(default_factory=list, description=ASSUMPTIONS_DOC)
 
 
 class VJPClaim(_Strict):
@@ -95,6 +103,7 @@ class VJPClaim(_Strict):
     cotangent: str
     vjp: str
     differential: str
+    assumptions: list[str] = Field(default_factory=list, description=ASSUMPTIONS_DOC)
 
 
 class HessianClaim(_Strict):
@@ -105,6 +114,7 @@ class HessianClaim(_Strict):
     wrt: str
     gradient: str
     hessian: str
+    assumptions: list[str] = Field(default_factory=list, description=ASSUMPTIONS_DOC)
 
 
 Claim = Annotated[Union[GradientClaim, EqualityClaim, DifferentialClaim, JacobianClaim, VJPClaim,

@@ -128,6 +128,8 @@ def to_markdown(proof: Proof | Mapping[str, Any] | str) -> str:
     out = [f"**{words.headline}**"] if not isinstance(proof.claim, EqualityClaim) else [words.conclusion[6:]]
     if proof.vars:
         out += ["", "where " + ", ".join(f"{n}: {b.replace(' x ', ' × ')}" for n, b in proof.vars.items())]
+    if proof.claim.assumptions:
+        out += ["", "assuming " + ", ".join(_where(proof))]
     for head, (start, chain) in zip(words.heads, chains(proof)):
         rows = [(head, to_unicode(start), "")]
         rows += [("=", to_unicode(line.term), _rule_label(line)) for line in chain]
@@ -142,6 +144,14 @@ def to_markdown(proof: Proof | Mapping[str, Any] | str) -> str:
             cond = f" if {', '.join(r.if_)}" if r.if_ else ""
             out.append(f"- `{name}`: {rule_term(r.lhs)} {'⇒' if r.oriented else '='} {rule_term(r.rhs)}{cond}")
     return "\n".join(out) + "\n"
+
+
+def _where(proof: Proof) -> list[str]:
+    """The claim's assumptions for people (det(X) > 0)."""
+    from ..assumptions import describe_texts
+    from ..shapes import normalize_decls
+
+    return describe_texts(proof.claim.assumptions, normalize_decls(proof.vars))
 
 
 # --- LaTeX ------------------------------------------------------------------------------------
@@ -165,6 +175,8 @@ def to_latex(proof: Proof | Mapping[str, Any] | str) -> str:
         out.append(" \\\\\n".join(body))
         out.append(r"\end{align*}")
     out.append(rf"\[ {words.conclusion} \]")
+    if c.assumptions:
+        out.append(r"\noindent assuming " + ", ".join(_tex_text(w) for w in _where(proof)))
     return "\n".join(out) + "\n"
 
 
