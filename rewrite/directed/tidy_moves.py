@@ -7,9 +7,9 @@ If the kernel refuses one of its steps (StepError), the transaction drops all of
 from __future__ import annotations
 
 from .. import expr as E
-from ..conditions import holds
-from ..shapes import Shape
 from .rewriter import Rewriter
+from .tidy_scalars import (cancel_elementwise, cancel_quotient, group_inner_product, is_group,
+                           merge_powers)
 from .tidy_rules import first_factor, number_like
 
 ROOT = ()
@@ -31,7 +31,8 @@ def left_nest(rw: Rewriter) -> None:
     each factor would be moved through the whole chain below it.  Stops where re-associating
     is not well typed (an inner product scaling a matrix)."""
     op = rw.at(ROOT).expr.op
-    while rw.at(ROOT).expr.args[1].op == op and rw.attempt(ASSOC[op], ROOT, "backward"):
+    while (rw.at(ROOT).expr.args[1].op == op and not is_group(rw.at((1,)))
+           and rw.attempt(ASSOC[op], ROOT, "backward")):
         pass
 
 
@@ -69,7 +70,8 @@ def cancel_inverse(rw: Rewriter) -> None:
     if plan is None:
         return
     inverted, steps = plan
-    if not holds("invertible", inverted, Shape(right.rows, right.rows), rw.decls, rw.wrt):
+    term = next(t for t in (right, y, *right.kids[:1], *y.kids[:1]) if t.expr == inverted)
+    if not rw.assumed.establish("invertible", term, rw.decls):   # declared, or assumed earlier
         return
     at = ROOT
     if chain:   # (P*Y)*Z -> P*(Y*Z)
@@ -180,7 +182,7 @@ def factor(rw: Rewriter) -> None:
         if p.op == kind and q.op == kind and side == 1 and p.args[1] == q.args[1]:
             rw.apply(name, ROOT, "backward")
             return
-        if side == 0 and kind in ASSOC and _first(p, kind) is not None and _first(p, kind) == _first(q, kind):
+        if side == 0 and kind in ASSOC and _shared_first(p, q, kind):
             for i in (0, 1):   # right-nest each term so that the first factor is its left argument
                 while rw.at((i,)).expr.args[0].op == kind:
                     rw.apply(ASSOC[kind], (i,))
@@ -223,10 +225,32 @@ def can_factor(p: E.Expr, q: E.Expr) -> bool:
     for kind in (E.MUL, E.HADAMARD, E.DIV):
         if p.op == kind and q.op == kind and p.args[1] == q.args[1]:
             return True
-        if kind in ASSOC and _first(p, kind) is not None and _first(p, kind) == _first(q, kind):
+        if kind in ASSOC and _shared_first(p, q, kind):
             return True
     return ((p.op == E.MUL and number_like(p.args[0]) and p.args[1] == q)
             or (q.op == E.MUL and number_like(q.args[0]) and q.args[1] == p))
+
+
+def _shared_first(p: E.Expr, q: E.Expr, kind: str) -> bool:
+    """Do the chains p and q start with the same factor, one a book would take out?  A number
+    alone is not (2*A*x + 2*b stays, as books write it), a number with the next factor is
+    ((2/3)*S*a + (2/3)*S*b = (2/3)*S*(a + b))."""
+    first = _first(p, kind)
+    if first is None or first != _first(q, kind):
+        return False
+    if not number_like(first):
+        return True
+    return _nth(p, kind, 1) is not None and _nth(p, kind, 1) == _nth(q, kind, 1)
+
+
+def _nth(e: E.Expr, kind: str, i: int) -> E.Expr | None:
+    chain = []
+    while e.op == kind:
+        chain.append(e.args[1])
+        e = e.args[0]
+    chain.append(e)
+    chain.reverse()
+    return chain[i] if i < len(chain) - 1 else None   # a factor, not the whole rest
 
 
 def _first(e: E.Expr, kind: str) -> E.Expr | None:
@@ -239,5 +263,7 @@ def _first(e: E.Expr, kind: str) -> E.Expr | None:
 PRE = {E.MUL: [left_nest], E.HADAMARD: [left_nest]}
 FIRST = {E.TRANSPOSE: [transpose_product], E.ADD: [fold], E.SUB: [fold], E.DIV: [fold]}
 LAST = {E.ADD: [factor, subtract_negative], E.SUB: [factor, subtract_negative],
-        E.MUL: [fold, cancel_inverse, identity_in_chain, kron_in_chain, row_of_ones],
+        E.MUL: [fold, cancel_inverse, identity_in_chain, kron_in_chain, row_of_ones,
+                group_inner_product, merge_powers],
+        E.DIV: [cancel_quotient], E.HDIV: [cancel_elementwise],
         "tr": [scalar_out_of_trace]}

@@ -48,14 +48,21 @@ def negative_literal_inside(t: Term) -> bool:
 
 
 def minus_unit_left(t: Term) -> bool:
-    """(-I)*A, (-ones).*A, (-1)*A: the minus leaves, so that the unit can go."""
+    """(-I)*A, (-ones).*A, (-1)*A, (-(ones./B)).*A: the minus leaves, so that the unit can go."""
     a = t.kids[0].expr
-    return a.op == E.NEG and is_unit(a.args[0])
+    return a.op == E.NEG and (is_unit(a.args[0]) or (a.args[0].op == E.HDIV and is_unit(a.args[0].args[0])))
 
 
 def sign_into_first_factor(t: Term) -> bool:
     """-(A*B) -> (-A)*B, unless A is a unit (the minus just came out of it: -I*B = -(I*B))."""
     return not is_unit(t.kids[0].expr.args[0]) if t.kids[0].expr.args else False
+
+
+def not_a_group(t: Term) -> bool:
+    """A*(B*C) -> (A*B)*C, unless B*C is an inner product kept as one factor (2*(x'*A*x))."""
+    from .tidy_scalars import is_group
+
+    return not is_group(t.kids[1])
 
 
 def scalar_into(kind: str) -> Guard:
@@ -100,12 +107,16 @@ RULES: dict[str, list[tuple[str, str, Guard | None]]] = {
               ("mul-div-r", "forward", None), ("mul-div-l", "forward", None),
               ("had-scale-l", "backward", scalar_into(E.HADAMARD)),
               ("hdiv-scale-l", "backward", scalar_into(E.HDIV)),
-              ("mul-assoc", "backward", None), ("scalar-comm", "backward", scalar_to_front)],
+              ("mul-assoc", "backward", not_a_group), ("scalar-comm", "backward", scalar_to_front),
+              ("sign-mul", "forward", None), ("mul-pow-self", "forward", None),
+              ("mul-pow-r", "forward", None), ("mul-pow-l", "forward", None),
+              ("mul-pow-pow", "forward", None)],
     E.HADAMARD: _forward("had-zero-l", "had-zero-r", "had-ones", "had-ones-l", "had-scalar",
                          "hdiv-cancel", "had-div-r", "had-div-l")
                 + [("had-neg-l", "forward", minus_unit_left), ("had-neg-r", "forward", None),
-                   ("had-scale-r", "forward", None), ("had-assoc", "backward", None)],
-    E.HDIV: _forward("hdiv-zero", "hdiv-scalar", "hdiv-div-l"),
+                   ("had-scale-r", "forward", None), ("had-assoc", "backward", None)]
+                + _forward("sign-had", "hdiv-ones-had"),
+    E.HDIV: _forward("hdiv-zero", "hdiv-scalar", "hdiv-div-l", "hdiv-self"),
     E.DIV: _forward("div-zero", "div-one", "div-div"),
     E.ADD: _forward("add-zero-l", "add-zero-r", "add-neg", "add-self")
            + [("add-assoc", "backward", None), ("add-sub-assoc", "backward", None)],
