@@ -4,10 +4,11 @@ Both answers are parsed and brought to the same form by three purely syntactic c
 compared as text:
 
 1. transposes are pushed to the symbols: (A*B)' = B'*A', (A + B)' = A' + B', (-A)' = -A',
-   (A.*B)' = A'.*B', inv(A)' = inv(A'), A'' = A  (books write either);
-2. brackets in a product go: A*(B*C) reads as A*B*C (also for .*), a number in front of a
-   factor of an elementwise product goes in front of the product: (2*A).*B = 2*(A.*B), and a
-   minus sign on the first factor of a product or quotient is the product's: (-A)*B = -(A*B);
+   (A.*B)' = A'.*B', inv(A)' = inv(A'), A'' = A  (books write either), and a symbol declared
+   symmetric loses its transpose (S' = S);
+2. brackets in a product go: A*(B*C) reads as A*B*C (also for .*), numbers go to the front of
+   a product (A*(2*B) = 2*A*B, and (2*A).*B = 2*(A.*B)), and a minus sign on the first factor of
+   a product or quotient is the product's: (-A)*B = -(A*B);
 3. the terms of a sum are put in one order (by their text), minus signs kept with their terms;
 4. the factors of an elementwise product are put in one order (by their text).
 
@@ -21,8 +22,8 @@ from rewrite.printer import to_text
 from rewrite.syntax import parse
 
 
-def normal_form(e: E.Expr) -> E.Expr:
-    e = _transpose_down(e, False)
+def normal_form(e: E.Expr, symmetric: frozenset[str] = frozenset()) -> E.Expr:
+    e = _transpose_down(e, False, symmetric)
     return _ordered(_flat(e))
 
 
@@ -41,6 +42,9 @@ def _flat(e: E.Expr) -> E.Expr:
     """Products left-nested; numbers out of the factors of an elementwise product."""
     if e.op in (E.MUL, E.DIV):
         items = [_flat(a) for a in (_chain(e, E.MUL) if e.op == E.MUL else e.args)]
+        if e.op == E.MUL:   # re-flatten (a factor may have become a product) and numbers first
+            items = [x for a in items for x in _chain(a, E.MUL)]
+            items = [x for x in items if x.op == E.NUM] + [x for x in items if x.op != E.NUM]
         if items[0].op == E.NEG:
             items[0] = items[0].args[0]
             return E.neg(_nest(items, e.op) if e.op == E.MUL else E.Expr(E.DIV, tuple(items)))
@@ -48,40 +52,45 @@ def _flat(e: E.Expr) -> E.Expr:
     if e.op == E.HADAMARD:
         numbers, factors = [], []
         for f in (_flat(a) for a in _chain(e, E.HADAMARD)):
-            while f.op == E.MUL and f.args[0].op == E.NUM:
-                numbers.append(f.args[0])
-                f = f.args[1]
-            factors.append(f)
+            items = _chain(f, E.MUL)
+            while len(items) > 1 and items[0].op == E.NUM:
+                numbers.append(items.pop(0))
+            factors.append(_nest(items, E.MUL))
         inner = _nest(factors, E.HADAMARD)
         return _nest(numbers + [inner], E.MUL) if numbers else inner
     return e.with_args(tuple(_flat(a) for a in e.args)) if e.args else e
 
 
-def normal_text(text: str | E.Expr) -> str:
-    return to_text(normal_form(parse(text) if isinstance(text, str) else text))
+def normal_text(text: str | E.Expr, symmetric=frozenset()) -> str:
+    """The normal form's text; `symmetric`: names of symbols declared symmetric."""
+    return to_text(normal_form(parse(text) if isinstance(text, str) else text, frozenset(symmetric)))
 
 
-def _transpose_down(e: E.Expr, flip: bool) -> E.Expr:
+def _transpose_down(e: E.Expr, flip: bool, sym: frozenset[str]) -> E.Expr:
     """e (transposed if `flip`) with its transposes on the symbols."""
     op = e.op
+
+    def down(a: E.Expr, f: bool) -> E.Expr:
+        return _transpose_down(a, f, sym)
     if op == E.TRANSPOSE:
-        return _transpose_down(e.args[0], not flip)
-    if not flip:
-        return e.with_args(tuple(_transpose_down(a, False) for a in e.args)) if e.args else e
+        return down(e.args[0], not flip)
+    if not flip or (op == E.SYM and e.name in sym):
+        return e.with_args(tuple(down(a, False) for a in e.args)) if e.args else e
     if op == E.MUL:
         a, b = e.args
-        return E.Expr(E.MUL, (_transpose_down(b, True), _transpose_down(a, True)))
-    if op in (E.ADD, E.SUB, E.NEG, E.HADAMARD, E.HDIV, "inv", E.DIV) or op in E.ELEMENTWISE:
-        if op == E.DIV:   # (A/s)' = A'/s
-            return E.Expr(E.DIV, (_transpose_down(e.args[0], True), _transpose_down(e.args[1], False)))
-        return e.with_args(tuple(_transpose_down(a, True) for a in e.args))
-    if op in (E.IDENTITY, E.ZERO, E.NUM) or op in ("tr", "det", "logdet", "sum", "norm2", "norm2sq", "diag"):
-        return e if not e.args else e.with_args(tuple(_transpose_down(a, False) for a in e.args)) \
-            if op not in ("diag",) else e.with_args(tuple(_transpose_down(a, False) for a in e.args))
-    return E.transpose(e.with_args(tuple(_transpose_down(a, False) for a in e.args)) if e.args else e)
+        return E.Expr(E.MUL, (down(b, True), down(a, True)))
+    if op == E.DIV:   # (A/s)' = A'/s
+        return E.Expr(E.DIV, (down(e.args[0], True), down(e.args[1], False)))
+    if op in (E.ADD, E.SUB, E.NEG, E.HADAMARD, E.HDIV, "inv") or op in E.ELEMENTWISE:
+        return e.with_args(tuple(down(a, True) for a in e.args))
+    if op in (E.IDENTITY, E.ZERO, E.NUM, "tr", "det", "logdet", "sum", "norm2", "norm2sq"):
+        return e.with_args(tuple(down(a, False) for a in e.args)) if e.args else e
+    return E.transpose(e.with_args(tuple(down(a, False) for a in e.args)) if e.args else e)
 
 
 def _terms(e: E.Expr, sign: int = 1) -> list[tuple[int, E.Expr]]:
+    if e.op == E.NEG:
+        return _terms(e.args[0], -sign)
     if e.op == E.ADD:
         return _terms(e.args[0], sign) + _terms(e.args[1], sign)
     if e.op == E.SUB:

@@ -54,6 +54,7 @@ class Rewriter:
         # the facts the steps rely on; only a differentiation rule (d(...) => ...) may assume one
         # (its condition says where the derivative exists), the other stages use them
         self.assumed = Assumptions()
+        self.inside: frozenset[str] = frozenset()   # moves under way (a move may not nest itself)
         self._has_d: dict[E.Expr, bool] = {}
         self._depends: dict[E.Expr, bool] = {}
 
@@ -97,6 +98,7 @@ class Rewriter:
         scratch = Rewriter(self.at(path), self.decls, self.wrt, self.budget, self.rules)
         scratch.deadline = self.deadline
         scratch.assumed = Assumptions(self.assumed.facts)   # what it may use, not what it used
+        scratch.inside = self.inside
         try:
             macro(scratch)
         except StepError:

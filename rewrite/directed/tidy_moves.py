@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .. import expr as E
 from .rewriter import Rewriter
+from .tidy_expand import expand_if_smaller
 from .tidy_scalars import (cancel_elementwise, cancel_quotient, group_inner_product, is_group,
                            merge_powers)
 from .tidy_rules import first_factor, number_like
@@ -97,6 +98,46 @@ def _cancellation(y: E.Expr, z: E.Expr):
             return a, [("transpose-mul", "backward", ROOT), ("inv-mul-self-l", "forward", (0,)),
                        ("transpose-identity", "forward", ROOT)]
     return None
+
+
+def split_inverse(rw: Rewriter) -> None:
+    """F*inv(R*F) -> inv(R) and inv(F*R)*F -> inv(R), for invertible square F and R (declared,
+    or facts of the derivation: det(A*X*B) needs A*X*B invertible, and with A, X, B square each
+    is): inv(R*F) = inv(F)*inv(R), then F*inv(F) = I."""
+    left, right = rw.at(ROOT).kids
+    chained = left.expr.op == E.MUL and not left.is_scalar
+    f = left.kids[1] if chained else left
+    m = right.expr.args[0] if right.expr.op == "inv" else None
+    if m is not None and m.op == E.MUL and m.args[1] == f.expr:
+        rw.apply("inv-mul", (1,))                        # (P*)F*(inv(F)*inv(R))
+        rw.apply("mul-assoc", ROOT, "backward")          # ((P*)F*inv(F))*inv(R)
+        at = (0,)
+        if chained:                                      # (P*F)*inv(F) -> P*(F*inv(F))
+            rw.apply("mul-assoc", at)
+            at = at + (1,)
+        rw.apply("inv-mul-self-r", at)
+        return
+    if right.expr.op == E.MUL:
+        return
+    inv_at = (0, 1) if chained else (0,)
+    m = rw.at(inv_at).expr.args[0] if rw.at(inv_at).expr.op == "inv" else None
+    if m is None or m.op != E.MUL or _leftmost(m) != right.expr:
+        return
+    while rw.at(inv_at + (0,)).expr.args[0].op == E.MUL:   # inv(F*(rest))
+        rw.apply("mul-assoc", inv_at + (0,))
+    rw.apply("inv-mul", inv_at)                           # inv(R)*inv(F)
+    tail = ROOT
+    if chained:                                           # (P*(inv(R)*inv(F)))*F
+        rw.apply("mul-assoc", ROOT)
+        tail = (1,)
+    rw.apply("mul-assoc", tail)                           # inv(R)*(inv(F)*F)
+    rw.apply("inv-mul-self-l", tail + (1,))
+
+
+def _leftmost(e: E.Expr) -> E.Expr:
+    while e.op == E.MUL:
+        e = e.args[0]
+    return e
 
 
 def kron_in_chain(rw: Rewriter) -> None:
@@ -263,7 +304,8 @@ def _first(e: E.Expr, kind: str) -> E.Expr | None:
 PRE = {E.MUL: [left_nest], E.HADAMARD: [left_nest]}
 FIRST = {E.TRANSPOSE: [transpose_product], E.ADD: [fold], E.SUB: [fold], E.DIV: [fold]}
 LAST = {E.ADD: [factor, subtract_negative], E.SUB: [factor, subtract_negative],
-        E.MUL: [fold, cancel_inverse, identity_in_chain, kron_in_chain, row_of_ones,
-                group_inner_product, merge_powers],
+        E.MUL: [fold, cancel_inverse, split_inverse, identity_in_chain, kron_in_chain, row_of_ones,
+                group_inner_product, merge_powers, expand_if_smaller],
+        E.HADAMARD: [expand_if_smaller],
         E.DIV: [cancel_quotient], E.HDIV: [cancel_elementwise],
         "tr": [scalar_out_of_trace]}

@@ -77,6 +77,12 @@ def compound_inverse(t: Term) -> bool:
     return a.op == "inv" and a.args[0].op == E.MUL
 
 
+def transposed_symbol(t: Term) -> bool:
+    """inv(X') -> inv(X)' for a symbol X (the way books write it; compound ones go the other way)."""
+    a = t.kids[0].expr
+    return a.op == E.TRANSPOSE and a.args[0].op == E.SYM
+
+
 def transposed_argument(t: Term) -> bool:
     """exp(A')' -> exp(A''): a transpose on an elementwise function moves in only to cancel."""
     a = t.kids[0]
@@ -110,22 +116,24 @@ RULES: dict[str, list[tuple[str, str, Guard | None]]] = {
               ("mul-assoc", "backward", not_a_group), ("scalar-comm", "backward", scalar_to_front),
               ("sign-mul", "forward", None), ("mul-pow-self", "forward", None),
               ("mul-pow-r", "forward", None), ("mul-pow-l", "forward", None),
-              ("mul-pow-pow", "forward", None)],
+              ("mul-pow-pow", "forward", None), ("diag-outer", "forward", None),
+              ("diag-hdiv", "forward", None), ("inner-hdiv", "forward", None)],
     E.HADAMARD: _forward("had-zero-l", "had-zero-r", "had-ones", "had-ones-l", "had-scalar",
                          "hdiv-cancel", "had-div-r", "had-div-l")
                 + [("had-neg-l", "forward", minus_unit_left), ("had-neg-r", "forward", None),
                    ("had-scale-r", "forward", None), ("had-assoc", "backward", None)]
                 + _forward("sign-had", "hdiv-ones-had"),
-    E.HDIV: _forward("hdiv-zero", "hdiv-scalar", "hdiv-div-l", "hdiv-self"),
-    E.DIV: _forward("div-zero", "div-one", "div-div"),
-    E.ADD: _forward("add-zero-l", "add-zero-r", "add-neg", "add-self")
+    E.HDIV: _forward("hdiv-zero", "hdiv-scalar", "hdiv-div-l", "hdiv-self", "sigmoid-fold-had"),
+    E.DIV: _forward("div-zero", "div-one", "div-div", "softmax-fold", "sigmoid-fold", "sigmoid-fold-mul"),
+    E.ADD: _forward("add-zero-l", "add-zero-r", "add-neg", "add-neg-l", "add-self")
            + [("add-assoc", "backward", None), ("add-sub-assoc", "backward", None)],
     E.SUB: _forward("sub-zero-r", "sub-zero-l", "sub-self", "sub-neg")
            + [("sub-add-assoc", "backward", None), ("sub-sub-assoc", "backward", None)],
     "tr": _forward("tr-zero", "trace-scalar", "trace-transpose"),
-    "sum": _forward("sum-zero", "sum-scalar"),
+    "sum": _forward("sum-zero", "sum-scalar", "sum-neg"),
     "diag": _forward("diag-zero", "diag-scalar", "diag-ones", "diag-scale"),
-    "inv": _forward("inv-inv", "inv-identity", "inv-scalar"),
+    "inv": _forward("inv-inv", "inv-identity", "inv-scalar")
+           + [("transpose-inv", "backward", transposed_symbol)],
     "det": _forward("det-identity"),
     E.POW: _forward("pow-one"),
     "kron": _forward("kron-scalar-l", "kron-scalar-r", "kron-identity", "kron-scale-l", "kron-scale-r",
