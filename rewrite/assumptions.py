@@ -150,22 +150,43 @@ def _positive(t, decls, facts, trail) -> bool:
         return True
     if op in _POSITIVE_ALWAYS or has_prop(e, "positive", decls):
         return True
-    if op in (E.HADAMARD, E.HDIV, E.ADD, "sqrt") or (op in (E.MUL, E.DIV) and t.is_scalar and not _gram(t)):
+    if op == "tr" and _gram(kids[0]):                     # tr(A'*A)
+        return implied("nonnull", kids[0].kids[1], decls, facts, trail)
+    if op in (E.HADAMARD, E.HDIV, "sqrt", "sum", "tr") or (op in (E.MUL, E.DIV) and t.is_scalar and not _gram(t)):
         return _all("positive", kids, decls, facts, trail)
+    if op == E.ADD:   # positive + positive, or positive + a square (x.*x + ones > 0)
+        a, b = kids
+        return _first([lambda tr: _all("positive", kids, decls, facts, tr),
+                       lambda tr: _nonnegative(a) and implied("positive", b, decls, facts, tr),
+                       lambda tr: _nonnegative(b) and implied("positive", a, decls, facts, tr)], trail)
     if op == "abs":
         return implied("nonzero", kids[0], decls, facts, trail)
     if op == "norm2":
         return implied("nonnull", kids[0], decls, facts, trail)
     if t.is_scalar and _gram(t):                          # x'*x for a column x
         return implied("nonnull", kids[1], decls, facts, trail)
-    if op == "tr" and _gram(kids[0]):                     # tr(A'*A)
-        return implied("nonnull", kids[0].kids[1], decls, facts, trail)
     if op == "det":
         return has_prop(kids[0].expr, "spd", decls)
     if op == E.POW and t.is_scalar:   # (a matrix power is no entrywise power)
         k = e.args[1].value
         even = k.denominator == 1 and k.numerator % 2 == 0
         return implied("nonzero" if even else "positive", kids[0], decls, facts, trail)
+    return False
+
+
+def _nonnegative(t) -> bool:
+    """Is every entry >= 0 whatever the variables (a square, an absolute value, a norm)?"""
+    e, op = t.expr, t.expr.op
+    if op == E.NUM:
+        return e.value >= 0
+    if op in (E.ZERO, E.ONES, "abs", "norm2", "norm2sq", "exp", "sigmoid", "softmax", "sqrt"):
+        return True
+    if op == E.HADAMARD and e.args[0] == e.args[1]:
+        return True
+    if (t.is_scalar and _gram(t)) or (op == "tr" and _gram(t.kids[0])):
+        return True
+    if op in (E.ADD, E.HADAMARD, "sum") or (op == E.MUL and all(k.is_scalar for k in t.kids)):
+        return all(_nonnegative(k) for k in t.kids)
     return False
 
 
@@ -204,6 +225,8 @@ def normal_facts(pred: str, t) -> list[tuple[Fact, object]]:
         return [(("nonnull", kids[0].expr), kids[0])]
     if pred in ("positive", "nonzero") and t.is_scalar and _gram(t):
         return [(("nonnull", kids[1].expr), kids[1])]
+    if pred in ("positive", "nonzero") and op == "tr" and _gram(kids[0]):   # tr(A'*A) > 0: A ≠ 0
+        return [(("nonnull", kids[0].kids[1].expr), kids[0].kids[1])]
     if pred == "nonzero" and op == "det":
         return [(("invertible", kids[0].expr), kids[0])]
     if pred == "nonzero" and op in (E.NEG, "abs"):

@@ -21,7 +21,7 @@ from . import expr as E
 from .directed.differentiate import differentiate
 from .directed.isolate import collect, peel, wrap
 from .directed.rewriter import Budget, OutOfBudget, Rewriter, Step
-from .assumptions import fact_texts
+from .assumptions import Assumptions, fact_texts
 from .directed.tidy import tidy as tidy_at
 from .errors import InputError, ShapeError, UnknownResult
 from .proof.kernel import reading_differs, typed
@@ -172,10 +172,12 @@ def derive(f: str | E.Expr, wrt: str, vars: Mapping[str, object] | None = None,
 
 
 def tidy(term: E.Expr, wrt: str | None, vars: Mapping[str, Decl],
-         budget: Budget | None = None) -> tuple[E.Expr, list[Step]]:
+         budget: Budget | None = None, facts: Mapping | None = None) -> tuple[E.Expr, list[Step]]:
     """The tidy stage alone on a whole term (e.g. a convention's definition): the tidied term and
-    the steps from `term` to it."""
+    the steps from `term` to it.  `facts`: assumptions it may use (a derivation's)."""
     rw = Rewriter(typed(term, vars), vars, wrt, budget or BUDGET)
+    if facts:
+        rw.assumed = Assumptions(facts)
     tidy_at(rw, ())
     return rw.term.expr, rw.steps
 

@@ -268,14 +268,18 @@ def _outside_the_egraph(*terms: E.Expr) -> list[str]:
     return sorted({n.op for t in terms for _, n in t.walk() if n.op not in CTOR})
 
 
-def _tidy_meet(le: E.Expr, re_: E.Expr, decls) -> list | None:
+def _tidy_meet(le: E.Expr, re_: E.Expr, decls, wrt: str | None = None, facts=None) -> list | None:
     """The steps lhs -> rhs through the tidy normal form, if both sides tidy to one term: the
-    steps of lhs -> t, then those of rhs -> t read backward (which the checker must accept)."""
-    from .directed.rewriter import Step
+    steps of lhs -> t, then those of rhs -> t read backward (which the checker must accept).
+    `facts`: assumptions the tidying may use."""
+    from .directed.rewriter import OutOfBudget, Step
     from .pipeline import tidy
 
-    lt, lsteps = tidy(le, None, decls)
-    rt, rsteps = tidy(re_, None, decls)
+    try:
+        lt, lsteps = tidy(le, wrt, decls, facts=facts)
+        rt, rsteps = tidy(re_, wrt, decls, facts=facts)
+    except (OutOfBudget, ShapeError):
+        return None
     if lt != rt:
         return None
     back = {"forward": "backward", "backward": "forward"}
@@ -405,13 +409,16 @@ def verify_gradient(f, wrt: str, claimed, vars: Mapping[str, object] | None = No
 
 
 def _prove_gradient(fe, wrt, ce, typing, stats) -> VerifyResult:
-    from .directed.rewriter import Step
-    from .pipeline import canonical, derive_expr
-    from .proof.model import GradientClaim, make_proof
+    from .pipeline import derive_expr
 
     try:
         d = derive_expr(fe, wrt, typing)   # f was prepared (parsed, typed) by the caller
         stats["derived"] = str(d.gradient)
+        met = _tidy_meet(d.gradient, ce, d.vars, wrt, d.assumptions)
+        if met is not None:   # the claim tidies to the derived gradient (with its facts)
+            proof = _gradient_proof(d, wrt, ce, met, {"stages": [{"stage": "tidy the claim", "met": True}]})
+            if _kernel_ok(proof)[0]:
+                return _proved_gradient(d, proof, len(met), stats)
         steps, _, pstats, why = prove_equal(d.gradient, ce, d.vars)
     except UnknownResult as err:
         return _unknown(stats, f"no derivation: {err}")
@@ -422,21 +429,33 @@ def _prove_gradient(fe, wrt, ce, typing, stats) -> VerifyResult:
     stats.update(pstats)
     if steps is None:
         return _unknown(stats, f"the derived gradient {d.gradient} was not shown equal to the claim: {why}")
-    # the equality steps G -> G' act on G, at GRADIENT = (0, 0, 0) of tr(G'*dX)
-    lifted = [Step(s.rule, s.direction, GRADIENT + tuple(s.path)) for s in steps]
-    claim = GradientClaim(kind="gradient", f=str(d.f), wrt=wrt, gradient=str(ce),
-                          differential=str(canonical(ce, wrt)))
-    all_steps = d.steps + lifted
-    proof = make_proof(claim, d.vars, all_steps,
-                       {"steps": len(all_steps), "derivation_steps": len(d.steps),
-                        "equality_steps": len(lifted), "derived": str(d.gradient),
-                        "stages": pstats["stages"]})
+    proof = _gradient_proof(d, wrt, ce, steps, pstats)
     ok, errors = _kernel_ok(proof)
     if not ok:
         return _unknown(stats, f"the checker rejected the assembled proof: {errors}")
-    stats["steps"] = len(all_steps)
-    stats["reason"] = (f"derived {d.gradient}" + ("" if not lifted else f", shown equal to the claim in "
-                                                  f"{len(lifted)} steps") + f"; {len(all_steps)} rule steps")
+    return _proved_gradient(d, proof, len(steps), stats)
+
+
+def _gradient_proof(d, wrt: str, ce: E.Expr, steps, pstats: dict):
+    """The derivation's steps, then `steps` (derived G -> claimed G) acting on G inside tr(G'*dX)."""
+    from .assumptions import fact_texts
+    from .directed.rewriter import Step
+    from .pipeline import canonical
+    from .proof.model import GradientClaim, make_proof
+
+    lifted = [Step(s.rule, s.direction, GRADIENT + tuple(s.path)) for s in steps]
+    claim = GradientClaim(kind="gradient", f=str(d.f), wrt=wrt, gradient=str(ce),
+                          differential=str(canonical(ce, wrt)), assumptions=fact_texts(d.assumptions))
+    all_steps = d.steps + lifted
+    return make_proof(claim, d.vars, all_steps,
+                      {"steps": len(all_steps), "derivation_steps": len(d.steps),
+                       "equality_steps": len(lifted), "derived": str(d.gradient), "stages": pstats["stages"]})
+
+
+def _proved_gradient(d, proof, equality_steps: int, stats: dict) -> "VerifyResult":
+    stats["steps"] = len(proof.steps)
+    stats["reason"] = (f"derived {d.gradient}" + ("" if not equality_steps else f", shown equal to the claim in "
+                                                  f"{equality_steps} steps") + f"; {len(proof.steps)} rule steps")
     return VerifyResult(PROVED, proof, None, stats)
 
 

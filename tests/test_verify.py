@@ -168,10 +168,16 @@ def test_the_same_term_is_proved_with_no_steps():
 
 
 def test_a_claim_that_holds_only_with_an_oriented_rule_backward_is_stated_the_other_way():
-    r = verify("X*X", "X^2", {"X": "n x n"})
+    # 5 -> 2 + 3 would read the computing rule num-add backward: the proof runs the other way
+    r = verify("5*tr(X)", "(2 + 3)*tr(X)")
     assert r.status == "proved" and r.stats["claim_reversed"]
-    assert (r.proof.claim.lhs, r.proof.claim.rhs) == ("X^2", "X*X")
+    assert (r.proof.claim.lhs, r.proof.claim.rhs) == ("(2 + 3)*tr(X)", "5*tr(X)")
     assert check(r.proof).ok
+
+
+def test_a_square_times_itself_is_its_square():
+    r = verify("X*X", "X^2", {"X": "n x n"})
+    assert r.status == "proved" and not r.stats["claim_reversed"] and check(r.proof).ok
 
 
 # --- gradients -----------------------------------------------------------------------------------

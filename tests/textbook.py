@@ -4,7 +4,7 @@ Both answers are parsed and brought to the same form by three purely syntactic c
 compared as text:
 
 1. transposes are pushed to the symbols: (A*B)' = B'*A', (A + B)' = A' + B', (-A)' = -A',
-   (A.*B)' = A'.*B', inv(A)' = inv(A'), A'' = A  (books write either), and a symbol declared
+   (A.*B)' = A'.*B', inv(A)' = inv(A'), (A^k)' = (A')^k, A'' = A  (books write either), and a symbol declared
    symmetric loses its transpose (S' = S);
 2. brackets in a product go: A*(B*C) reads as A*B*C (also for .*), numbers go to the front of
    a product (A*(2*B) = 2*A*B, and (2*A).*B = 2*(A.*B)), and a minus sign on the first factor of
@@ -83,6 +83,8 @@ def _transpose_down(e: E.Expr, flip: bool, sym: frozenset[str]) -> E.Expr:
         return E.Expr(E.DIV, (down(e.args[0], True), down(e.args[1], False)))
     if op in (E.ADD, E.SUB, E.NEG, E.HADAMARD, E.HDIV, "inv") or op in E.ELEMENTWISE:
         return e.with_args(tuple(down(a, True) for a in e.args))
+    if op == E.POW:   # (A^k)' = (A')^k
+        return E.Expr(E.POW, (down(e.args[0], True), e.args[1]))
     if op in (E.IDENTITY, E.ZERO, E.NUM, "tr", "det", "logdet", "sum", "norm2", "norm2sq"):
         return e.with_args(tuple(down(a, False) for a in e.args)) if e.args else e
     return E.transpose(e.with_args(tuple(down(a, False) for a in e.args)) if e.args else e)

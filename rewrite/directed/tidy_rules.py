@@ -98,7 +98,8 @@ RULES: dict[str, list[tuple[str, str, Guard | None]]] = {
     E.TRANSPOSE: _forward("transpose-transpose", "transpose-scalar", "transpose-symmetric",
                           "transpose-identity", "transpose-identity-sized", "transpose-ones",
                           "transpose-zero", "transpose-mul", "transpose-neg", "transpose-hadamard",
-                          "transpose-hdiv", "transpose-div", "kron-transpose", "commutation-transpose")
+                          "transpose-hdiv", "transpose-div", "kron-transpose", "commutation-transpose",
+                          "transpose-pow")
                  + [("transpose-inv", "forward", compound_inverse)]
                  + [(n, "forward", transposed_argument) for n in ELEMENTWISE_TRANSPOSE],
     E.NEG: _forward("neg-neg", "neg-zero")
@@ -123,7 +124,8 @@ RULES: dict[str, list[tuple[str, str, Guard | None]]] = {
                 + [("had-neg-l", "forward", minus_unit_left), ("had-neg-r", "forward", None),
                    ("had-scale-r", "forward", None), ("had-assoc", "backward", None)]
                 + _forward("sign-had", "hdiv-ones-had"),
-    E.HDIV: _forward("hdiv-zero", "hdiv-scalar", "hdiv-div-l", "hdiv-self", "sigmoid-fold-had"),
+    E.HDIV: _forward("hdiv-zero", "hdiv-scalar", "hdiv-div-l", "hdiv-self", "sigmoid-fold-had")
+            + [("hdiv-neg-l", "forward", minus_unit_left)],
     E.DIV: _forward("div-zero", "div-one", "div-div", "softmax-fold", "sigmoid-fold", "sigmoid-fold-mul"),
     E.ADD: _forward("add-zero-l", "add-zero-r", "add-neg", "add-neg-l", "add-self")
            + [("add-assoc", "backward", None), ("add-sub-assoc", "backward", None)],
