@@ -46,7 +46,7 @@ class Assumptions:
         if implied(pred, t, decls, self.facts, trail):
             self.used.update(dict.fromkeys(trail))
             return True
-        if not self.open:
+        if not self.open or pred not in ASSUMABLE:
             return False
         for fact, term in normal_facts(pred, t):
             self.facts.setdefault(fact, term)
@@ -106,12 +106,14 @@ def _first(options, trail) -> bool:
 
 def _structural(pred: str, t, decls, facts, trail) -> bool:
     e, kids, op = t.expr, t.kids, t.expr.op
+    if pred not in ASSUMABLE:   # a declared property (orthogonal ...): from the declarations only
+        return t.rows == t.cols and has_prop(e, pred, decls)
     if op == E.NUM:
         return e.value > 0 if pred == "positive" else e.value != 0
     if pred == "positive":
         return _positive(t, decls, facts, trail)
     if pred == "nonzero":
-        return _first([
+        return has_prop(e, "nonzero", decls) or _first([
             lambda tr: _positive(t, decls, facts, tr),
             lambda tr: (op in (E.NEG, "abs", "sign") or (op == E.POW and t.is_scalar))
             and implied("nonzero", kids[0], decls, facts, tr),

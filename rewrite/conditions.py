@@ -22,6 +22,8 @@ _THROUGH = {
     "diagonal": {E.NEG: "all", E.TRANSPOSE: "all", "inv": "all", E.ADD: "all", E.SUB: "all",
                  E.HADAMARD: "all", E.MUL: "all", E.POW: "first"},
     "positive": {E.HADAMARD: "all", E.HDIV: "all", E.ADD: "all", "sqrt": "all"},
+    "nonzero": {E.NEG: "all", E.TRANSPOSE: "all", E.HADAMARD: "all", E.HDIV: "all"},
+    "orthogonal": {E.NEG: "all", E.TRANSPOSE: "all", "inv": "all", E.MUL: "all"},
 }
 _ALWAYS = {
     "symmetric": {E.IDENTITY, "diag"},
@@ -29,6 +31,8 @@ _ALWAYS = {
     "invertible": {E.IDENTITY},
     "diagonal": {E.IDENTITY, "diag"},
     "positive": {"exp", "sigmoid", "softmax", E.ONES},
+    "nonzero": {"exp", "sigmoid", "softmax", E.ONES, E.IDENTITY},
+    "orthogonal": {E.IDENTITY},
 }
 
 
@@ -36,12 +40,16 @@ def has_prop(term: E.Expr, prop: str, decls: Mapping[str, Decl]) -> bool:
     op = term.op
     if op == E.SYM:
         d = decls.get(term.name)
-        return d is not None and (prop in d.props or (prop == "invertible" and "spd" in d.props))
+        return d is not None and prop in d.props
     if op in _ALWAYS.get(prop, ()):
         return True
     if op == E.NUM:
-        return prop == "positive" and term.value > 0 or prop in ("invertible", "symmetric", "diagonal")
-    if prop == "invertible" and has_prop(term, "spd", decls):
+        v = term.value   # a number scales: invertible and nonzero unless 0, orthogonal if ±1
+        return {"positive": v > 0, "nonzero": v != 0, "invertible": v != 0, "orthogonal": abs(v) == 1,
+                "symmetric": True, "diagonal": True}.get(prop, False)
+    if prop == "invertible" and (has_prop(term, "spd", decls) or has_prop(term, "orthogonal", decls)):
+        return True
+    if prop == "nonzero" and has_prop(term, "positive", decls):
         return True
     if prop == "symmetric" and has_prop(term, "diagonal", decls):
         return True
@@ -49,12 +57,32 @@ def has_prop(term: E.Expr, prop: str, decls: Mapping[str, Decl]) -> bool:
         a, b = term.args
         if (a.op == E.TRANSPOSE and a.args[0] == b) or (b.op == E.TRANSPOSE and b.args[0] == a):
             return True
+    if prop == "symmetric" and op == E.MUL and _congruence(_factors(term), decls):
+        return True
     how = _THROUGH.get(prop, {}).get(op)
     if how == "all":
         return all(has_prop(a, prop, decls) for a in term.args)
     if how == "first":
         return has_prop(term.args[0], prop, decls)
     return False
+
+
+def _factors(e: E.Expr) -> list[E.Expr]:
+    return _factors(e.args[0]) + _factors(e.args[1]) if e.op == E.MUL else [e]
+
+
+def _mirror(a: E.Expr, b: E.Expr) -> bool:
+    """b = a' as terms: A and A', or A' and A."""
+    return (b.op == E.TRANSPOSE and b.args[0] == a) or (a.op == E.TRANSPOSE and a.args[0] == b)
+
+
+def _congruence(fs: list[E.Expr], decls) -> bool:
+    """F1*...*Fk = (F1*...*Fk)': the product reads the same backwards with each factor transposed
+    (P'*S*P with S symmetric, A*B*B'*A'), the middle factor, if any, symmetric."""
+    k = len(fs)
+    if k < 3 or not all(_mirror(fs[i], fs[k - 1 - i]) for i in range(k // 2)):
+        return False
+    return k % 2 == 0 or has_prop(fs[k // 2], "symmetric", decls)
 
 
 def holds(pred: str, term: E.Expr, shape: Shape, decls: Mapping[str, Decl], wrt: str | None) -> bool:
@@ -87,13 +115,15 @@ def holds(pred: str, term: E.Expr, shape: Shape, decls: Mapping[str, Decl], wrt:
     if pred == "negint":
         return term.op == E.NUM and term.value.denominator == 1 and term.value < 0
     if pred in ("nonzero", "nonnull"):   # from the declarations alone (the kernel also uses facts)
-        return term.op == E.NUM and term.value != 0 or has_prop(term, "positive", decls)
+        return term.op == E.NUM and term.value != 0 or has_prop(term, "nonzero", decls)
     if pred == "negnum":
         return term.op == E.NUM and term.value < 0
     if pred == "notone":
         return term.op == E.NUM and term.value != 1
-    if pred in ("symmetric", "spd", "invertible", "diagonal"):
+    if pred in ("symmetric", "spd", "invertible", "diagonal", "orthogonal"):
         return shape.rows == shape.cols and has_prop(term, pred, decls)
+    if pred == "simplex":
+        return shape.cols == 1 and has_prop(term, pred, decls)
     if pred == "positive":
         return has_prop(term, pred, decls)
     raise ValueError(f"unknown predicate {pred!r}")

@@ -350,7 +350,7 @@ def random_matrix(rows: int, cols: int, props: frozenset[str] | set[str], rng: n
     """
     props = set(props)
     pos = positive_entries or "positive" in props
-    square = props & {"symmetric", "spd", "invertible", "diagonal", "square"}
+    square = props & {"symmetric", "spd", "invertible", "diagonal", "square", "orthogonal"}
     if square and rows != cols:
         raise ValueError(f"a {', '.join(sorted(square))} matrix must be square, not {rows} x {cols}")
     n = rows
@@ -359,6 +359,13 @@ def random_matrix(rows: int, cols: int, props: frozenset[str] | set[str], rng: n
         m = rng.uniform(0.5, 2.0, k)
         return m if pos else m * rng.choice([-1.0, 1.0], k)
 
+    if "orthogonal" in props:
+        return _orthogonal(n, rng)
+    if "simplex" in props:   # inside the simplex: every entry > 0, so that log(y) is defined too
+        w = rng.uniform(0.5, 2.0, (rows, cols))
+        return w / w.sum()
+    if "nonzero" in props and not pos and not square:
+        return sizes_of(rows * cols).reshape(rows, cols)
     if "diagonal" in props:
         d = rng.uniform(0.5, 2.0, n) if "spd" in props else sizes_of(n)
         return np.diag(d)

@@ -25,7 +25,7 @@ from .assumptions import Assumptions, fact_texts
 from .directed.tidy import tidy as tidy_at
 from .errors import InputError, ShapeError, UnknownResult
 from .proof.kernel import reading_differs, typed
-from .shapes import Decl, Typing, infer, normalize_decls
+from .shapes import CONSTRAINTS, Decl, Typing, infer, normalize_decls
 from .syntax import parse_with_spans
 
 BUDGET = Budget(steps=200_000, nodes=400_000, seconds=10.0)
@@ -72,6 +72,11 @@ def prepare(f: str | E.Expr, wrt: str, vars: Mapping[str, object] | None,
             raise InputError(f"f does not depend on {wrt}: the gradient is 0")
         raise InputError(f"variable {wrt!r} does not occur in f (names in f: "
                          f"{', '.join(sorted(expr.symbols())) or 'none'})")
+    constrained = [p for p in CONSTRAINTS if p in (decls[wrt].props if wrt in decls else ())]
+    if constrained:
+        raise InputError(f"{wrt} is declared {constrained[0]}: a derivative with respect to a constrained "
+                         f"variable is not supported (drop '{constrained[0]}' from its declaration for "
+                         f"the unconstrained gradient)")
     typing = infer(expr, decls, parsed)
     if scalar and not typing.shape().is_scalar:
         raise ShapeError(f"f must be a scalar, but its shape is {typing.shape()} (the Jacobian of a "

@@ -22,7 +22,7 @@ EVAL = "eval"
 # the predicates a condition may use; see conditions.py for their meaning
 PREDICATES = ("scalar", "nonscalar", "matrix", "square", "symmetric", "spd", "invertible", "diagonal", "positive",
               "const", "hasd", "num", "int2", "notone", "negnum", "unit", "column", "row", "dims",
-              "nonzero", "nonnull", "negint")
+              "nonzero", "nonnull", "negint", "orthogonal", "simplex")
 _HERE = FsPath(__file__).resolve().parent
 # a source checkout keeps the library in rules/; an installed wheel carries it as rewrite/_rules
 RULES_DIR = next((d for d in (_HERE.parent / "rules", _HERE / "_rules") if d.is_dir()), _HERE.parent / "rules")

@@ -17,7 +17,12 @@ from .dims import Dim, Prod
 from .errors import ShapeError
 from .syntax import Parsed, is_valid_symbol_name
 
-PROPS = ("symmetric", "spd", "invertible", "square", "diagonal", "positive")
+PROPS = ("symmetric", "spd", "invertible", "square", "diagonal", "positive", "nonzero", "orthogonal",
+         "simplex")
+# properties that constrain a variable beyond its entries' signs: what they give (Q'*Q = I,
+# sum(y) = 1) holds only along the constraint, so a derivative with respect to such a variable
+# is refused (see api.py)
+CONSTRAINTS = ("orthogonal", "simplex")
 # a prop and everything it implies
 _IMPLIED = {
     "spd": {"spd", "symmetric", "invertible", "square", "positive_definite"},
@@ -25,7 +30,10 @@ _IMPLIED = {
     "invertible": {"invertible", "square"},
     "diagonal": {"diagonal", "symmetric", "square"},
     "square": {"square"},
-    "positive": {"positive"},
+    "positive": {"positive", "nonzero"},
+    "nonzero": {"nonzero"},
+    "orthogonal": {"orthogonal", "invertible", "square"},
+    "simplex": {"simplex"},   # entries >= 0 summing to 1 (one-hot labels have zeros)
 }
 
 
@@ -86,6 +94,9 @@ def parse_decl_body(body: str, name: str = "") -> Decl:
         if p not in PROPS:
             raise ShapeError(f"unknown property {p!r} in {where!r} (known: {', '.join(PROPS)})")
         implied |= _IMPLIED[p]
+    if "simplex" in implied and shape.cols != 1:
+        raise ShapeError(f"{name or 'the variable'} is declared simplex but its shape {shape} is not a "
+                         f"column vector (write '{name or 'y'}: n, simplex')")
     if "square" in implied and shape.rows != shape.cols:
         raise ShapeError(f"{name or 'the matrix'} is declared {', '.join(props)} but its shape "
                          f"{shape} is not square")
@@ -316,8 +327,9 @@ class Unifier:
             a, b = kids
             word = {E.ADD: "sum", E.SUB: "difference", E.HADAMARD: "Hadamard product",
                     E.HDIV: "Hadamard quotient"}[op]
-            self.unify(a[0], b[0], e, f"{word} of terms with different row counts")
-            self.unify(a[1], b[1], e, f"{word} of terms with different column counts")
+            hint = broadcast_hint(e)
+            self.unify(a[0], b[0], e, f"{word} of terms with different row counts{hint}")
+            self.unify(a[1], b[1], e, f"{word} of terms with different column counts{hint}")
             return a
         if op == E.MUL:
             a, b = kids
@@ -373,6 +385,27 @@ class Unifier:
             b = kids[1]
             return (self.mul(a[0], b[0]), self.mul(a[1], b[1]))
         raise self.fail(f"no shape rule for {op!r}", e)
+
+
+def broadcast_hint(e: E.Expr) -> str:
+    """For a number in an elementwise operation (MATLAB's 1./x, 2.*x, x + 1), how to write it
+    here: a number is 1 x 1 and does not broadcast."""
+    a, b = e.args
+    numbers = [k for k in (a, b) if k.op == E.NUM or (k.op == E.NEG and k.args[0].op == E.NUM)]
+    if len(numbers) != 1:
+        return ""
+    if e.op == E.HADAMARD:
+        c, x = (a, b) if numbers[0] is a else (b, a)
+        better = E.mul(c, x)
+    elif e.op == E.HDIV and numbers[0] is b:
+        better = E.Expr(E.DIV, (a, b))
+    elif e.op == E.HDIV:
+        better = E.Expr(E.HDIV, (E.ones() if a == E.num(1) else E.mul(a, E.ones()), b))
+    else:
+        c = numbers[0]
+        scaled = E.ones() if c == E.num(1) else E.mul(c, E.ones())
+        better = E.Expr(e.op, (scaled, b) if c is a else (a, scaled))
+    return f" (a number does not broadcast: write {better})"
 
 
 class _Inference(Unifier):

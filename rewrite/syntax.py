@@ -33,8 +33,27 @@ def is_differential_name(ident: str) -> bool:
 
 
 def is_valid_symbol_name(name: str) -> bool:
-    return (_IDENT.fullmatch(name) is not None and name not in E.RESERVED_NAMES
-            and not is_differential_name(name) and name != E.DIFF)
+    """A variable's name: not a function's (except `d`, which is a variable where no bracket
+    follows it) and not a differential's (`dX`)."""
+    return (_IDENT.fullmatch(name) is not None and (name not in E.RESERVED_NAMES or name == E.DIFF)
+            and not is_differential_name(name))
+
+
+# spellings of other tools (MATLAB, textbooks) that are refused with the way to write them here
+OTHER_FUNCTIONS = {
+    "trace": "tr(...)", "Tr": "tr(...)", "norm": "norm2(...) (the Euclidean norm of a vector; "
+    "norm2sq(...) for its square; the Frobenius norm of X is sqrt(tr(X'*X)))",
+    "ln": "log(...)", "transpose": "X' for the transpose of X", "inverse": "inv(...)",
+    "eye": "I (its size follows from the context, or I(n))", "zeros": "0",
+    "logistic": "sigmoid(...)", "expm": "exp(...) (elementwise; the matrix exponential is not "
+    "supported)",
+}
+OTHER_OPERATORS = {
+    ".^": "an elementwise power .^ is not supported: write x.*x for x.^2, sqrt(x) for x.^(1/2), "
+          "ones./x for x.^(-1)",
+    ".'": "MATLAB's .' is not supported: write X' for the transpose (every matrix here is real)",
+    "**": "** is not an operator here: write ^ for a power (A^2), .* for the elementwise product",
+}
 
 
 @dataclass(frozen=True)
@@ -53,6 +72,8 @@ def tokenize(text: str) -> list[Token]:
             pos += 1
         if pos >= n:
             break
+        if text[pos:pos + 2] in OTHER_OPERATORS:
+            raise ParseError(OTHER_OPERATORS[text[pos:pos + 2]], pos, text)
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos:
             raise ParseError(f"unexpected character {text[pos]!r}", pos, text)
@@ -205,6 +226,8 @@ class _Parser:
         t = self.tok
         if self.functions != set(E.FUNCTIONS) and t.kind == "ident":
             return self.postfix()   # rule files: a pattern variable or eval(...) as exponent
+        if t.kind == "ident" and t.text in ("T", "H"):
+            raise self.error(f"^{t.text} is not a transpose here: write X' for the transpose of X", t)
         sign = 1
         if t.kind == "op" and t.text == "-":
             self.i += 1
@@ -292,6 +315,8 @@ class _Parser:
             if self.tok.kind == "op" and self.tok.text == "(":
                 if name in (E.IDENTITY, E.COMMUTATION):
                     return self.sized_constant(t)
+                if name in OTHER_FUNCTIONS and self.functions == set(E.FUNCTIONS):
+                    raise self.error(f"unknown function {name!r}: write {OTHER_FUNCTIONS[name]}", t)
                 if name not in self.functions and name not in E.BINARY_FUNCTIONS:
                     known = sorted(self.functions | set(E.BINARY_FUNCTIONS))
                     raise self.error(f"unknown function {name!r} (known: {', '.join(known)})", t)
@@ -312,7 +337,7 @@ class _Parser:
                     raise self.error(f"{name} takes {takes}, not {len(args)}")
                 self.expect(")")
                 return self.node(E.Expr(name, tuple(args)), t.pos, t)
-            if name in E.FUNCTIONS or name in E.BINARY_FUNCTIONS:
+            if (name in E.FUNCTIONS or name in E.BINARY_FUNCTIONS) and name != E.DIFF:
                 raise self.error(f"function {name!r} needs an argument in brackets: {name}(...)", t)
             if name == E.IDENTITY:
                 return self.node(E.identity(), t.pos, t)

@@ -65,8 +65,8 @@ NUMBERS = {
 }
 # variables that a condition makes a sized-by-context constant
 CONSTANTS = {"unit": [E.identity(), E.ones()]}
-SQUARE_PROPS = {"symmetric", "spd", "invertible", "diagonal", "square"}
-PROP_PREDICATES = SQUARE_PROPS | {"positive"}
+SQUARE_PROPS = {"symmetric", "spd", "invertible", "diagonal", "square", "orthogonal"}
+PROP_PREDICATES = SQUARE_PROPS | {"positive", "simplex"}
 NEVER_SCALAR = {"nonscalar", "matrix"}
 ALMOST_SURE = {"nonzero", "nonnull"}   # true of random (normal) values with probability 1
 WRT = "Wrt"               # the variable of differentiation for `const`: occurs in no instance
@@ -220,7 +220,7 @@ def _concrete(rule, lhs, rhs, root, subst, general, sizes, wrt) -> Instance | No
         s = general.vars[term.name].shape
         shape = Shape(*(sizes[d] if isinstance(d, str) else d for d in (s.rows, s.cols)))
         props = frozenset(_conditions(rule, v) & PROP_PREDICATES)
-        if props & SQUARE_PROPS and shape.rows != shape.cols:
+        if props & SQUARE_PROPS and shape.rows != shape.cols or "simplex" in props and shape.cols != 1:
             return None
         decls[term.name] = Decl(shape, props | ({"symmetric", "invertible", "square"} if "spd" in props else set()))
     try:
@@ -294,7 +294,8 @@ def test_an_unsound_rule_is_caught():
 
 
 # --- assumable conditions are needed --------------------------------------------------------------
-ASSUMING = sorted(n for n, r in RULES.items() if any(c.pred in ASSUMABLE for c in r.conditions))
+NEEDED = ASSUMABLE + ("orthogonal", "simplex")   # conditions shown needed (declarations too)
+ASSUMING = sorted(n for n, r in RULES.items() if any(c.pred in NEEDED for c in r.conditions))
 
 
 def _violating(pred: str, value: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -303,6 +304,10 @@ def _violating(pred: str, value: np.ndarray, rng: np.random.Generator) -> np.nda
         return np.zeros_like(value)
     if pred == "positive":
         return -np.abs(rng.standard_normal(value.shape)) - 0.5
+    if pred == "simplex":   # entries >= 0 that do not sum to 1
+        return 2 * value + 0.5
+    if pred == "orthogonal":
+        return value + rng.standard_normal(value.shape)
     singular = rng.standard_normal(value.shape)   # invertible: a matrix with a zero row
     singular[0, :] = 0.0
     return singular
@@ -332,12 +337,12 @@ def _fails_at(inst: Instance, env: dict, directions: dict, typing, sizes: dict) 
 
 
 @pytest.mark.parametrize("name", ASSUMING)
-def test_each_assumable_condition_is_needed(name):
+def test_each_condition_is_needed(name):
     """At a random point (which satisfies the condition) the rule holds; at a point where the
     condition fails, it fails."""
     rule = RULES[name]
     rng = np.random.default_rng(_seed(name))
-    for cond in (c for c in rule.conditions if c.pred in ASSUMABLE):
+    for cond in (c for c in rule.conditions if c.pred in NEEDED):
         controls, failed = 0, False
         for inst in instances(rule, _seed(name)):
             var = _fresh(cond.var)

@@ -52,7 +52,7 @@ def test_normalize_accepts_strings_decls_shapes_and_tuples():
     ("X n x m", "NAME: ROWS x COLS"),
     ("X: n by m", "bad shape"),
     ("X: 0 x 2", "bad dimension '0'"),
-    ("X: n x m, orthogonal", "unknown property 'orthogonal'"),
+    ("X: n x m, unitary", "unknown property 'unitary'"),
     ("X: n x m, symmetric", "not square"),
     ("tr: n x n", "'tr' cannot be a variable name"),
     ("dX: n x n", "'dX' cannot be a variable name"),

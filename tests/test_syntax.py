@@ -49,6 +49,10 @@ def op(o, *args):
     ("dx_1", E.diff(E.sym("x_1"))),
     ("data", E.sym("data")),
     ("delta", E.sym("delta")),
+    # d is a variable where no bracket follows it (d(...) is a differential)
+    ("d'*x", op(E.MUL, E.transpose(E.sym("d")), x)),
+    ("d*d(X)", op(E.MUL, E.sym("d"), E.diff(X))),
+    ("dd", E.diff(E.sym("d"))),
     ("tr(inv(X)')", E.app("tr", E.transpose(E.app("inv", X)))),
     ("logdet(X) - x'*inv(X)*x", op(E.SUB, E.app("logdet", X),
                                    op(E.MUL, op(E.MUL, E.transpose(x), E.app("inv", X)), x))),
@@ -183,3 +187,13 @@ def test_latex_has_no_double_superscript(text):
 def test_division_by_a_zero_constant_is_refused_where_it_is_written(text, column):
     with pytest.raises(ParseError, match=f"division by zero.* at column {column}"):
         parse(text)
+
+
+def test_a_variable_named_d_is_differentiated_like_any_other():
+    import rewrite
+    from rewrite import numeric
+    from rewrite.proof.checker import check
+
+    r = rewrite.derive("d'*A*d", "d")
+    assert str(r.gradient) in ("(A + A')*d", "(A' + A)*d")
+    assert check(r.proof).ok and numeric.check_gradient("d'*A*d", "d", r.gradient, r.vars).ok

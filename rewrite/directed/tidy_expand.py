@@ -25,12 +25,19 @@ def expand_if_smaller(rw: Rewriter) -> None:
     t = rw.at(ROOT)
     if "expand" in rw.inside or t.size > LIMIT or any(n.op == E.DIFF for _, n in t.expr.walk()):
         return   # not within its own trial tidy: that would try every level again
-    name = next((DISTRIBUTE[t.expr.op, i, k.expr.op] for i, k in enumerate(t.kids)
-                 if (t.expr.op, i, k.expr.op) in DISTRIBUTE), None)
+    at = ROOT
+    left = t.kids[0]
+    if t.expr.op == E.MUL and left.expr.op == E.MUL and not left.is_scalar and \
+            left.kids[1].expr.op in (E.ADD, E.SUB) and _distribution(t) is None:
+        rw.apply("mul-assoc", ROOT)   # (P*(A - B))*v -> P*((A - B)*v): the sum meets v
+        at = (1,)
+    name = _distribution(rw.at(at))
     if name is None:
+        if at != ROOT:
+            raise StepError("nothing to multiply out")
         return
     before = t.size
-    rw.apply(name, ROOT)
+    rw.apply(name, at)
     rw.inside = rw.inside | {"expand"}
     try:
         Tidy(rw).normalize(ROOT)
@@ -38,3 +45,9 @@ def expand_if_smaller(rw: Rewriter) -> None:
         raise StepError("multiplying out leads round in a circle") from None
     if rw.at(ROOT).size >= before:
         raise StepError("multiplying out does not shorten the term")   # the transaction drops it
+
+
+def _distribution(t) -> str | None:
+    """The rule that multiplies out the product t with a sum, or None."""
+    return next((DISTRIBUTE[t.expr.op, i, k.expr.op] for i, k in enumerate(t.kids)
+                 if (t.expr.op, i, k.expr.op) in DISTRIBUTE), None)

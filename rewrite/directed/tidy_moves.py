@@ -63,16 +63,17 @@ def transpose_product(rw: Rewriter) -> None:
 
 
 def cancel_inverse(rw: Rewriter) -> None:
-    """... * inv(A) * A * ... -> ... (also A*inv(A), inv(A)'*A', A'*inv(A)'), for invertible A."""
+    """... * inv(A) * A * ... -> ... (also A*inv(A), inv(A)'*A', A'*inv(A)'), for invertible A;
+    Q'*Q and Q*Q' for orthogonal Q."""
     left, right = rw.at(ROOT).kids
     chain = left.expr.op == E.MUL
     y = left.kids[1] if chain else left
     plan = _cancellation(y.expr, right.expr)
     if plan is None:
         return
-    inverted, steps = plan
-    term = next(t for t in (right, y, *right.kids[:1], *y.kids[:1]) if t.expr == inverted)
-    if not rw.assumed.establish("invertible", term, rw.decls):   # declared, or assumed earlier
+    pred, cancelled, steps = plan
+    term = next(t for t in (right, y, *right.kids[:1], *y.kids[:1]) if t.expr == cancelled)
+    if not rw.assumed.establish(pred, term, rw.decls):   # declared, or assumed earlier
         return
     at = ROOT
     if chain:   # (P*Y)*Z -> P*(Y*Z)
@@ -83,20 +84,25 @@ def cancel_inverse(rw: Rewriter) -> None:
 
 
 def _cancellation(y: E.Expr, z: E.Expr):
-    """(A, the steps at y*z that make it I) when y*z is inv(A)*A, A*inv(A), inv(A)'*A' or
-    A'*inv(A)'; None otherwise."""
+    """(the condition, the term it is about, the steps at y*z that make it I) when y*z is
+    inv(A)*A, A*inv(A), inv(A)'*A' or A'*inv(A)' (A invertible), or Q'*Q, Q*Q' (Q orthogonal);
+    None otherwise."""
     if y.op == "inv" and y.args[0] == z:
-        return z, [("inv-mul-self-l", "forward", ROOT)]
+        return "invertible", z, [("inv-mul-self-l", "forward", ROOT)]
     if z.op == "inv" and z.args[0] == y:
-        return y, [("inv-mul-self-r", "forward", ROOT)]
+        return "invertible", y, [("inv-mul-self-r", "forward", ROOT)]
+    if y.op == E.TRANSPOSE and y.args[0] == z:
+        return "orthogonal", z, [("orthogonal-l", "forward", ROOT)]
+    if z.op == E.TRANSPOSE and z.args[0] == y:
+        return "orthogonal", y, [("orthogonal-r", "forward", ROOT)]
     if y.op == E.TRANSPOSE and z.op == E.TRANSPOSE:
         a, b = y.args[0], z.args[0]
         if a.op == "inv" and a.args[0] == b:     # inv(A)'*A' = (A*inv(A))'
-            return b, [("transpose-mul", "backward", ROOT), ("inv-mul-self-r", "forward", (0,)),
-                       ("transpose-identity", "forward", ROOT)]
+            return "invertible", b, [("transpose-mul", "backward", ROOT), ("inv-mul-self-r", "forward", (0,)),
+                                     ("transpose-identity", "forward", ROOT)]
         if b.op == "inv" and b.args[0] == a:     # A'*inv(A)' = (inv(A)*A)'
-            return a, [("transpose-mul", "backward", ROOT), ("inv-mul-self-l", "forward", (0,)),
-                       ("transpose-identity", "forward", ROOT)]
+            return "invertible", a, [("transpose-mul", "backward", ROOT), ("inv-mul-self-l", "forward", (0,)),
+                                     ("transpose-identity", "forward", ROOT)]
     return None
 
 

@@ -118,7 +118,8 @@ RULES: dict[str, list[tuple[str, str, Guard | None]]] = {
               ("sign-mul", "forward", None), ("mul-pow-self", "forward", None),
               ("mul-pow-r", "forward", None), ("mul-pow-l", "forward", None),
               ("mul-pow-pow", "forward", None), ("diag-outer", "forward", None),
-              ("diag-hdiv", "forward", None), ("inner-hdiv", "forward", None)],
+              ("diag-hdiv", "forward", None), ("inner-hdiv", "forward", None),
+              ("simplex-inner", "forward", None)],
     E.HADAMARD: _forward("had-zero-l", "had-zero-r", "had-ones", "had-ones-l", "had-scalar",
                          "hdiv-cancel", "had-div-r", "had-div-l")
                 + [("had-neg-l", "forward", minus_unit_left), ("had-neg-r", "forward", None),
@@ -132,9 +133,9 @@ RULES: dict[str, list[tuple[str, str, Guard | None]]] = {
     E.SUB: _forward("sub-zero-r", "sub-zero-l", "sub-self", "sub-neg")
            + [("sub-add-assoc", "backward", None), ("sub-sub-assoc", "backward", None)],
     "tr": _forward("tr-zero", "trace-scalar", "trace-transpose"),
-    "sum": _forward("sum-zero", "sum-scalar", "sum-neg"),
+    "sum": _forward("sum-zero", "sum-scalar", "sum-neg", "simplex-sum"),
     "diag": _forward("diag-zero", "diag-scalar", "diag-ones", "diag-scale"),
-    "inv": _forward("inv-inv", "inv-identity", "inv-scalar")
+    "inv": _forward("inv-inv", "inv-identity", "inv-scalar", "inv-orthogonal")
            + [("transpose-inv", "backward", transposed_symbol)],
     "det": _forward("det-identity"),
     E.POW: _forward("pow-one"),

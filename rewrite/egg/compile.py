@@ -285,4 +285,4 @@ def compile_use(rule: Rule, use: RuleUse, has_wrt: bool, ruleset: str) -> list[s
     return _Compiler(rule, use, has_wrt).compile(ruleset)
 
 
-WITHOUT_FACTS = ("nonzero", "nonnull", "negint")
+WITHOUT_FACTS = ("nonzero", "nonnull", "negint", "orthogonal", "simplex")
