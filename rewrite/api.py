@@ -41,6 +41,14 @@ class GradientResult:
         return self._proof
 
     @property
+    def named(self):
+        """The gradient with its repeated subterms named (`rewrite.names.Named`: `.term`,
+        `.definitions`), the way it prints."""
+        from .names import name_repeats
+
+        return name_repeats([self.gradient], self.vars)
+
+    @property
     def proof_steps(self) -> int:
         return len(self.derivation.steps) if self.derivation is not None else 0
 
@@ -49,6 +57,7 @@ class GradientResult:
                "vars": {n: str(d) for n, d in self.vars.items()},
                "gradient": str(self.gradient), "differential": str(self.differential),
                "assumptions": self.assumptions, "stats": self.stats}
+        out.update(named_dict(self.named, "gradient"))
         if self.convention != "unconstrained":
             out["convention"] = self.convention
             out["unconstrained_gradient"] = str(self.unconstrained_gradient)
@@ -71,7 +80,9 @@ class GradientResult:
             lines.append(f"{self.convention} convention for symmetric {self.wrt}: "
                          f"{definition(sym('G'), self.convention)} with G = {self.unconstrained_gradient}")
         lines += assuming_lines(self.where)
-        lines.append(f"∂f/∂{self.wrt} = {self.gradient}")
+        named = self.named
+        lines.append(f"∂f/∂{self.wrt} = {named.term}")
+        lines += named.where_lines()
         return "\n".join(lines)
 
 
@@ -104,6 +115,14 @@ def derive(f, wrt: str, vars: Mapping[str, object] | None = None, *, proof: bool
         result.convention, result.unconstrained_gradient = convention, d.gradient
         result.gradient, result.convention_proof = conventions.convert(d, convention, proof)
     return result
+
+
+def named_dict(named, *fields: str) -> dict:
+    """JSON of a result's answers with their repeated subterms named: {"named": {field: text,
+    ..., "where": [{"name": "t1", "term": ...}]}} (the full answers stay in their own fields)."""
+    out: dict = {f: str(t) for f, t in zip(fields, named.terms)}
+    out["where"] = named.as_dict()
+    return {"named": out}
 
 
 def assuming_lines(where: list[str]) -> list[str]:

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from . import expr as E
-from .api import assuming_lines
+from .api import assuming_lines, named_dict
 from .assumptions import describe, fact_texts
+from .names import name_repeats
 from .shapes import Decl
 
 
@@ -78,7 +79,15 @@ class DerivativeResult:
                "assumptions": self.assumptions, "stats": self.stats}
         if self.gradient is not None:
             out["gradient"] = str(self.gradient)
-        return out
+        return out | named_dict(self.named, *self._answer_fields())
+
+    def _answer_fields(self) -> list[str]:
+        return ["differential", "jacobian"] + (["gradient"] if self.gradient is not None else [])
+
+    @property
+    def named(self):
+        """dF, J (and the gradient) with their repeated subterms named alike (rewrite/names.py)."""
+        return name_repeats([getattr(self, f) for f in self._answer_fields()], self.vars)
 
     def __str__(self) -> str:
         lines = [f"F = {self.F}", "variables:", *_vars(self.vars)]
@@ -89,10 +98,13 @@ class DerivativeResult:
             lines.append(f"proofs: {len(d.differential.steps)} rule steps (differential), "
                          f"{len(d.jacobian.steps)} (Jacobian)")
         lines += assuming_lines(self.where)
-        lines.append(f"dF = {self.differential}")
+        named = self.named
+        shown = dict(zip(self._answer_fields(), named.terms))
+        lines.append(f"dF = {shown['differential']}")
         if self.gradient is not None:
-            lines.append(f"∂F/∂{self.wrt} = {self.gradient}")
-        lines.append(f"J = {self.jacobian}   (vec(dF) = J*vec(d{self.wrt}))")
+            lines.append(f"∂F/∂{self.wrt} = {shown['gradient']}")
+        lines.append(f"J = {shown['jacobian']}   (vec(dF) = J*vec(d{self.wrt}))")
+        lines += named.where_lines()
         return "\n".join(lines)
 
 
@@ -117,7 +129,11 @@ class VJPResult:
     def as_dict(self) -> dict:
         return {"F": str(self.F), "wrt": self.wrt, "cotangent": self.cotangent,
                 "vars": {n: str(d) for n, d in self.vars.items()}, "vjp": str(self.result),
-                "assumptions": self.assumptions, "stats": self.stats}
+                "assumptions": self.assumptions, "stats": self.stats} | named_dict(self.named, "vjp")
+
+    @property
+    def named(self):
+        return name_repeats([self.result], set(self.vars) | {self.cotangent})
 
     def __str__(self) -> str:
         lines = [f"F = {self.F}", f"cotangent {self.cotangent} (the shape of F)", "variables:",
@@ -125,8 +141,9 @@ class VJPResult:
         if self.derivation is not None:
             lines.append(f"proof: {len(self.derivation.derivation.steps)} rule steps")
         lines += assuming_lines(self.where)
-        lines.append(f"vjp = ∂tr({self.cotangent}'*F)/∂{self.wrt} = {self.result}")
-        return "\n".join(lines)
+        named = self.named
+        lines.append(f"vjp = ∂tr({self.cotangent}'*F)/∂{self.wrt} = {named.term}")
+        return "\n".join(lines + named.where_lines())
 
 
 @dataclass
@@ -152,7 +169,12 @@ class HessianResult:
     def as_dict(self) -> dict:
         return {"f": str(self.f), "wrt": self.wrt, "vars": {n: str(d) for n, d in self.vars.items()},
                 "gradient": str(self.gradient), "differential": str(self.differential),
-                "hessian": str(self.hessian), "assumptions": self.assumptions, "stats": self.stats}
+                "hessian": str(self.hessian), "assumptions": self.assumptions, "stats": self.stats} \
+            | named_dict(self.named, "gradient", "differential", "hessian")
+
+    @property
+    def named(self):
+        return name_repeats([self.gradient, self.differential, self.hessian], self.vars)
 
     def __str__(self) -> str:
         lines = [f"f = {self.f}", "variables:", *_vars(self.vars)]
@@ -163,10 +185,10 @@ class HessianResult:
             lines.append(f"proof: {len(d.gradient.steps)} rule steps (gradient), "
                          f"{len(d.hessian.steps)} (Hessian)")
         lines += assuming_lines(self.where)
-        lines.append(f"∂f/∂{self.wrt} = {self.gradient}")
-        lines.append(f"d(∂f/∂{self.wrt}) = {self.differential}")
-        lines.append(f"H = {self.hessian}")
-        return "\n".join(lines)
+        named = self.named
+        g, dg, h = named.terms
+        lines += [f"∂f/∂{self.wrt} = {g}", f"d(∂f/∂{self.wrt}) = {dg}", f"H = {h}"]
+        return "\n".join(lines + named.where_lines())
 
 
 def derivative(F, wrt: str, vars: Mapping[str, object] | None = None, *, proof: bool = True) -> DerivativeResult:

@@ -360,12 +360,33 @@ def _unknown_message(err: UnknownResult) -> str:
     return text.removeprefix("unknown").lstrip(": ") or "a budget was reached"
 
 
+def _terms_with_a_minus(argv: list[str]) -> list[str]:
+    """`rewrite derive "-y'*log(p)" --wrt p`: argparse would take a term that starts with a
+    minus for an option.  Such a term (a single dash and more, other than -h) becomes the value
+    of the option before it (`--gradient=-x'*x`) or a positional argument after `--`."""
+    out, terms = [], []
+    for i, a in enumerate(argv):
+        if a == "--":
+            return out + ["--"] + terms + argv[i + 1:]
+        if a.startswith("-") and not a.startswith("--") and len(a) > 1 and a != "-h":
+            if out and out[-1].startswith("--") and "=" not in out[-1] and out[-1] not in _FLAGS:
+                out[-1] = f"{out[-1]}={a}"
+            else:
+                terms.append(a)
+            continue
+        out.append(a)
+    return out + (["--"] + terms if terms else [])
+
+
+_FLAGS = ("--no-proof", "--help")   # options without a value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):   # ∂ and ᵀ must not crash an ASCII terminal
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(_terms_with_a_minus(list(sys.argv[1:] if argv is None else argv)))
         return args.func(args)
     except UsageError as err:
         return _error(err)

@@ -213,6 +213,13 @@ def subtract_negative(rw: Rewriter) -> None:
     rw.apply("add-neg" if rw.at(ROOT).expr.op == E.ADD else "sub-neg", ROOT)
 
 
+def negated_like_terms(rw: Rewriter) -> None:
+    """-A - B -> -(A + B) when A and B join (-x - x = -(2*x), then -2*x)."""
+    p, q = rw.at(ROOT).expr.args
+    if p.op == E.NEG and can_factor(p.args[0], q):
+        rw.apply("neg-add", ROOT, "backward")
+
+
 def factor(rw: Rewriter) -> None:
     """P +- Q with a common last or first factor -> one product (this also collects like terms,
     2*A + A = 3*A).  When P is itself a sum, its last term is tried with Q."""
@@ -309,7 +316,7 @@ def _first(e: E.Expr, kind: str) -> E.Expr | None:
 # LAST after them
 PRE = {E.MUL: [left_nest], E.HADAMARD: [left_nest]}
 FIRST = {E.TRANSPOSE: [transpose_product], E.ADD: [fold], E.SUB: [fold], E.DIV: [fold]}
-LAST = {E.ADD: [factor, subtract_negative], E.SUB: [factor, subtract_negative],
+LAST = {E.ADD: [factor, subtract_negative], E.SUB: [factor, subtract_negative, negated_like_terms],
         E.MUL: [fold, cancel_inverse, split_inverse, identity_in_chain, kron_in_chain, row_of_ones,
                 group_inner_product, merge_powers, expand_if_smaller],
         E.HADAMARD: [expand_if_smaller],

@@ -78,10 +78,14 @@ def property_rules() -> list[str]:
     out = []
     leaf_pattern = {E.IDENTITY: "(Ident n)", E.ONES: "(Ones r c)"}
     for prop, ops in C._ALWAYS.items():
+        if prop not in PROPERTIES:   # nonzero, orthogonal: the e-graph does not track them
+            continue
         for op in ops:
             pat = leaf_pattern.get(op) or f"({CTOR[op]} a)"
             out.append(f"(rule ((= e {pat})) (({prop} e)) :ruleset {R})")
     for prop, table in C._THROUGH.items():
+        if prop not in PROPERTIES:
+            continue
         for op, how in table.items():
             if _arity(op) == 2:
                 need = f"({prop} a) ({prop} b)" if how == "all" else f"({prop} a)"
@@ -95,7 +99,8 @@ def property_rules() -> list[str]:
         f"(rule ((= e (Mul a t)) (= t (T a))) ((symmetric e)) :ruleset {R})",
         f"(rule ((= e (Add t a)) (= t (T a))) ((symmetric e)) :ruleset {R})",
         f"(rule ((= e (Add a t)) (= t (T a))) ((symmetric e)) :ruleset {R})",
-        f"(rule ((= e (Num q))) ((invertible e) (symmetric e) (diagonal e)) :ruleset {R})",
+        f"(rule ((= e (Num q))) ((symmetric e) (diagonal e)) :ruleset {R})",
+        f"(rule ((= e (Num q)) (!= q (bigrat (bigint 0) (bigint 1)))) ((invertible e)) :ruleset {R})",
         f"(rule ((= e (Num q)) (> q (bigrat (bigint 0) (bigint 1)))) ((positive e)) :ruleset {R})",
     ]
     return out
@@ -145,7 +150,7 @@ def symbol_facts(shapes: Mapping[str, tuple], decls: Mapping[str, Decl]) -> list
     out = []
     for name, (r, c) in shapes.items():
         out.append(f'(set (rows (Sym "{name}")) {dim_text(r)}) (set (cols (Sym "{name}")) {dim_text(c)})')
-        for prop in ("symmetric", "spd", "invertible", "diagonal", "positive"):
+        for prop in PROPERTIES:
             if name in decls and prop in decls[name].props:
                 out.append(f'({prop} (Sym "{name}"))')
     return out

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from .. import expr as E
 from ..errors import InputError
+from ..names import name_repeats
 from ..printer import to_latex as expr_latex
 from ..printer import to_unicode
 from ..rules import EVAL
@@ -83,34 +84,73 @@ class _Words:
     headline: str
     heads: tuple[str, ...]     # the left column of each chain's first line
     conclusion: str
+    where: tuple[str, ...] = ()   # definitions of the names in the conclusion (t1 = ...)
 
 
-def _words(c, term: Callable[[str], str], tex: bool) -> _Words:
-    """What to say around the chains of a claim, in Unicode or LaTeX."""
+_ANSWER = {GradientClaim: "gradient", DifferentialClaim: "differential", JacobianClaim: "jacobian",
+           VJPClaim: "vjp", HessianClaim: "hessian"}
+
+
+def _answer_printer(c, show: Callable[[E.Expr], str]) -> tuple[Callable[[str], str], tuple[str, ...]]:
+    """How to print the claim's answer (its repeated subterms named, rewrite/names.py), and the
+    definitions of the names, each as `t1 = ...`."""
+    field = _ANSWER.get(type(c))
+    try:
+        answer = parse(getattr(c, field)) if field else None
+    except InputError:
+        answer = None
+    if answer is None:
+        return _printer(show), ()
+    named = name_repeats([answer], _claim_names(c))
+    whole = getattr(c, field)
+    return ((lambda text: show(named.term) if text == whole else _printer(show)(text)),
+            tuple(f"{show(E.sym(n))} = {show(d)}" for n, d in named.definitions))
+
+
+def _claim_names(c) -> set[str]:
+    out: set[str] = set()
+    for value in vars(c).values():
+        if isinstance(value, str):
+            try:
+                out |= parse(value).symbols()
+            except InputError:
+                pass
+    return out
+
+
+def _words(c, show: Callable[[E.Expr], str], tex: bool) -> _Words:
+    """What to say around the chains of a claim, in Unicode or LaTeX (the answer with its
+    repeated subterms named)."""
+    answer, where = _answer_printer(c, show)
+    words = _claim_words(c, _printer(show), answer, tex)
+    return _Words(words.headline, words.heads, words.conclusion, where)
+
+
+def _claim_words(c, term: Callable[[str], str], answer: Callable[[str], str], tex: bool) -> _Words:
     x = c.wrt if hasattr(c, "wrt") else ""
     d = (r"\mathrm{d}" if tex else "d")
     if isinstance(c, GradientClaim):
         grad = rf"\frac{{\partial f}}{{\partial {x}}}" if tex else f"∂f/∂{x}"
         return _Words(f"∂f/∂{x} for f = {term(c.f)}", (f"{d}f",),
-                      (rf"{grad} = {term(c.gradient)}" if tex else
-                       f"Since df = tr((∂f/∂{x})ᵀ·d{x}):  **∂f/∂{x} = {term(c.gradient)}**"))
+                      (rf"{grad} = {answer(c.gradient)}" if tex else
+                       f"Since df = tr((∂f/∂{x})ᵀ·d{x}):  **∂f/∂{x} = {answer(c.gradient)}**"))
     if isinstance(c, DifferentialClaim):
         return _Words(f"the differential of F = {term(c.F)}", (f"{d}F",),
-                      f"{d}F = {term(c.differential)}" if tex else f"Hence **dF = {term(c.differential)}**")
+                      f"{d}F = {answer(c.differential)}" if tex else f"Hence **dF = {answer(c.differential)}**")
     if isinstance(c, JacobianClaim):
         vec = r"\operatorname{vec}" if tex else "vec"
         return _Words(f"the Jacobian of F = {term(c.F)}", (f"{vec}({d}F)",),
-                      (f"J = {term(c.jacobian)}" if tex else
-                       f"Since vec(dF) = J·vec(d{x}):  **J = {term(c.jacobian)}**"))
+                      (f"J = {answer(c.jacobian)}" if tex else
+                       f"Since vec(dF) = J·vec(d{x}):  **J = {answer(c.jacobian)}**"))
     if isinstance(c, VJPClaim):
         return _Words(f"the vector-Jacobian product of {c.cotangent} with F = {term(c.F)}",
                       (rf"{d}\,\operatorname{{tr}}({c.cotangent}^\top F)" if tex else f"d tr({c.cotangent}ᵀ·F)",),
-                      f"vjp = {term(c.vjp)}" if tex else f"Hence **vjp = {term(c.vjp)}**")
+                      f"vjp = {answer(c.vjp)}" if tex else f"Hence **vjp = {answer(c.vjp)}**")
     if isinstance(c, HessianClaim):
         vec = r"\operatorname{vec}" if tex else "vec"
         return _Words(f"the Hessian of f = {term(c.f)}", (f"{d}f", f"{vec}({d}G)"),
-                      (f"H = {term(c.hessian)}" if tex else
-                       f"With G = {term(c.gradient)} and vec(dG) = H·vec(d{x}):  **H = {term(c.hessian)}**"))
+                      (f"H = {answer(c.hessian)}" if tex else
+                       f"With G = {term(c.gradient)} and vec(dG) = H·vec(d{x}):  **H = {answer(c.hessian)}**"))
     return _Words(f"{term(c.lhs)} = {term(c.rhs)}", ("",),
                   f"{term(c.lhs)} = {term(c.rhs)}" if tex else f"Hence **{term(c.lhs)} = {term(c.rhs)}**")
 
@@ -122,9 +162,8 @@ def _md_cell(text: str) -> str:
 
 def to_markdown(proof: Proof | Mapping[str, Any] | str) -> str:
     proof = _as_proof(proof)
-    term = _printer(to_unicode)
     rule_term = _printer(to_unicode, frozenset({EVAL}))
-    words = _words(proof.claim, term, tex=False)
+    words = _words(proof.claim, to_unicode, tex=False)
     out = [f"**{words.headline}**"] if not isinstance(proof.claim, EqualityClaim) else [words.conclusion[6:]]
     if proof.vars:
         out += ["", "where " + ", ".join(f"{n}: {b.replace(' x ', ' × ')}" for n, b in proof.vars.items())]
@@ -138,6 +177,7 @@ def to_markdown(proof: Proof | Mapping[str, Any] | str) -> str:
                 "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
         out += [f"| {a:{widths[0]}} | {_md_cell(b):{widths[1]}} | {r:{widths[2]}} |" for a, b, r in rows]
     out += ["", words.conclusion]
+    out += [f"where {w}" if i == 0 else f"{'':6}{w}" for i, w in enumerate(words.where)]
     if proof.rules:
         out += ["", "Rules used:", ""]
         for name, r in proof.rules.items():
@@ -164,7 +204,7 @@ def to_latex(proof: Proof | Mapping[str, Any] | str) -> str:
     proof = _as_proof(proof)
     c = proof.claim
     term = _printer(expr_latex)
-    words = _words(c, term, tex=True)
+    words = _words(c, expr_latex, tex=True)
     out = [f"% {_tex_text(words.headline)}" if not isinstance(c, EqualityClaim) else f"% {c.lhs} = {c.rhs}"]
     if isinstance(c, GradientClaim):
         out.append(rf"\[ f = {term(c.f)} \]")
@@ -175,6 +215,8 @@ def to_latex(proof: Proof | Mapping[str, Any] | str) -> str:
         out.append(" \\\\\n".join(body))
         out.append(r"\end{align*}")
     out.append(rf"\[ {words.conclusion} \]")
+    if words.where:
+        out.append(r"\noindent where " + ", ".join(rf"${w}$" for w in words.where))
     if c.assumptions:
         out.append(r"\noindent assuming " + ", ".join(_tex_text(w) for w in _where(proof)))
     return "\n".join(out) + "\n"
