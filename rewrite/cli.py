@@ -224,6 +224,8 @@ def cmd_verify(args) -> int:
             lines += _counterexample_lines(cx)
         if status == "unknown" and stats.get("reason"):
             lines.append(f"reason: {stats['reason']}")
+        if stats.get("hint"):
+            lines.append(f"hint: {stats['hint']}")
         _say(*lines)
     if args.proof is not None:
         if proof is None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import expr as E
 from . import identity_stages as stages
-from . import numeric
+from . import hints, numeric
 from .errors import InputError, ShapeError, UnknownResult, is_engine_failure
 from .shapes import Decl, infer, normalize_decls
 from .syntax import parse
@@ -246,14 +246,30 @@ def verify(lhs, rhs, vars: Mapping[str, object] | None = None, *, trials: int = 
     if cmp.counterexample is not None:
         stats["reason"] = (f"the two sides differ at a random point (relative error "
                            f"{cmp.max_rel_error:.3g})")
+        _hint(stats, hints.refuted_hint(lambda new: _agree(le, re_, new, trials, seed), typing.vars))
         stats["seconds"] = round(time.perf_counter() - t0, 4)
         return VerifyResult(REFUTED, None, cmp.counterexample, stats)
 
     result = _prove_claim(le, re_, typing.vars, stats)
+    if result.status == UNKNOWN:
+        more = hints.prover_declarations([le, re_], typing.vars)
+        if more and _prove_claim(le, re_, more, {}).status == PROVED:
+            _hint(stats, f"it is proved when {hints.added_text(typing.vars, more)}")
     if result.status == UNKNOWN and not cmp.equal:
         stats["reason"] += f"; numeric check inconclusive ({cmp.details})"
     stats["seconds"] = round(time.perf_counter() - t0, 4)
     return result
+
+
+def _agree(le: E.Expr, re_: E.Expr, decls, trials: int, seed: int) -> bool:
+    c = numeric.compare(le, re_, decls, trials=trials, seed=seed)
+    return c.counterexample is None and c.equal
+
+
+def _hint(stats: dict, hint: str) -> None:
+    """Which declaration would help (rewrite/hints.py), if any."""
+    if hint:
+        stats["hint"] = hint
 
 
 def _unknown(stats: dict, reason: str) -> "VerifyResult":
@@ -398,10 +414,17 @@ def verify_gradient(f, wrt: str, claimed, vars: Mapping[str, object] | None = No
         cx = gradient_counterexample(fe, wrt, ce, typing.vars, seed=seed)
         stats["reason"] = (f"the claimed gradient fails the finite-difference check (relative error "
                            f"{check.max_rel_error:.3g})")
+        _hint(stats, hints.refuted_hint(
+            lambda new: numeric.check_gradient(fe, wrt, ce, new, trials=trials, seed=seed).ok,
+            typing.vars, {wrt}))
         stats["seconds"] = round(time.perf_counter() - t0, 4)
         return VerifyResult(REFUTED, None, cx, stats)
 
     result = _prove_gradient(fe, wrt, ce, typing, stats)
+    if result.status == UNKNOWN:
+        more = hints.prover_declarations([fe, ce], typing.vars)
+        if more and _prove_gradient(fe, wrt, ce, infer(fe, more), {}).status == PROVED:
+            _hint(stats, f"it is proved when {hints.added_text(typing.vars, more)}")
     if result.status == UNKNOWN and not conclusive:
         stats["reason"] += f"; numeric check inconclusive ({check.details})"
     stats["seconds"] = round(time.perf_counter() - t0, 4)
