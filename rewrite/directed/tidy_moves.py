@@ -7,7 +7,9 @@ If the kernel refuses one of its steps (StepError), the transaction drops all of
 from __future__ import annotations
 
 from .. import expr as E
-from .rewriter import Rewriter
+from ..proof.kernel import StepError
+from .rewriter import Path, Rewriter
+from .tidy_collect import cancel_in_hadamard, collect_like_terms
 from .tidy_expand import expand_if_smaller
 from .tidy_scalars import (cancel_elementwise, cancel_quotient, group_inner_product, is_group,
                            merge_powers)
@@ -81,6 +83,63 @@ def cancel_inverse(rw: Rewriter) -> None:
         at = (1,)
     for name, direction, where in steps:
         rw.apply(name, at + where, direction)
+
+
+def cancel_powers(rw: Rewriter) -> None:
+    """... * P^a * Q^b * ... -> ... * P^(a-1) * Q^(b-1) * ... where P*Q = I (inv(A)*A, A'*inv(A)',
+    Q'*Q for orthogonal Q ...) and a or b is at least 2 (cancel_inverse does P*Q): a power gives
+    up one factor next to the other (pow-peel), the pair cancels, the identity goes."""
+    left, right = rw.at(ROOT).kids
+    chain = left.expr.op == E.MUL and not left.is_scalar
+    y = left.kids[1] if chain else left
+    (p, a), (q, b) = _power(y.expr), _power(right.expr)
+    if a == b == 1:
+        return
+    plan = _cancellation(p, q)
+    if plan is None:
+        return
+    pred, cancelled, steps = plan
+    w = ROOT
+    if chain:                                   # (L*y)*z -> L*(y*z)
+        rw.apply("mul-assoc", ROOT)
+        w = (1,)
+    spot = w
+    if a > 1:                                   # (P^(a-1)*P)*z -> P^(a-1)*(P*z)
+        rw.apply("pow-peel-r", w + (0,))
+        rw.apply("mul-assoc", w)
+        spot = w + (1,)
+    term = _find(rw, spot, cancelled)
+    if term is None or not rw.assumed.establish(pred, term, rw.decls):
+        raise StepError(f"{cancelled} is not known to be {pred}")
+    pair = spot
+    if b > 1:                                   # P*(Q*Q^(b-1)) -> (P*Q)*Q^(b-1)
+        rw.apply("pow-peel-l", spot + (1,))
+        rw.apply("mul-assoc", spot, "backward")
+        pair = spot + (0,)
+    for name, direction, where in steps:
+        rw.apply(name, pair + where, direction)
+    if b > 1:
+        rw.apply("mul-identity-l", spot)        # I*Q^(b-1)
+    else:
+        rw.apply("mul-identity-r", w)           # P^(a-1)*I
+
+
+def _power(e: E.Expr) -> tuple[E.Expr, int]:
+    """(A, k) for A^k with an integer k >= 2, else (e, 1)."""
+    if e.op == E.POW and e.args[1].op == E.NUM and e.args[1].value.denominator == 1 and e.args[1].value >= 2:
+        return e.args[0], int(e.args[1].value)
+    return e, 1
+
+
+def _find(rw: Rewriter, at: Path, e: E.Expr):
+    """A typed subterm equal to e below `at` (the kernel's Term, for a condition on it)."""
+    stack = [rw.at(at)]
+    while stack:
+        t = stack.pop()
+        if t.expr == e:
+            return t
+        stack.extend(t.kids)
+    return None
 
 
 def _cancellation(y: E.Expr, z: E.Expr):
@@ -316,9 +375,10 @@ def _first(e: E.Expr, kind: str) -> E.Expr | None:
 # LAST after them
 PRE = {E.MUL: [left_nest], E.HADAMARD: [left_nest]}
 FIRST = {E.TRANSPOSE: [transpose_product], E.ADD: [fold], E.SUB: [fold], E.DIV: [fold]}
-LAST = {E.ADD: [factor, subtract_negative], E.SUB: [factor, subtract_negative, negated_like_terms],
-        E.MUL: [fold, cancel_inverse, split_inverse, identity_in_chain, kron_in_chain, row_of_ones,
+LAST = {E.ADD: [factor, subtract_negative, collect_like_terms],
+        E.SUB: [factor, subtract_negative, negated_like_terms, collect_like_terms],
+        E.MUL: [fold, cancel_inverse, cancel_powers, split_inverse, identity_in_chain, kron_in_chain, row_of_ones,
                 group_inner_product, merge_powers, expand_if_smaller],
-        E.HADAMARD: [expand_if_smaller],
+        E.HADAMARD: [cancel_in_hadamard, expand_if_smaller],
         E.DIV: [cancel_quotient], E.HDIV: [cancel_elementwise],
         "tr": [scalar_out_of_trace]}

@@ -135,7 +135,7 @@ RULES: dict[str, list[tuple[str, str, Guard | None]]] = {
     "tr": _forward("tr-zero", "trace-scalar", "trace-transpose"),
     "sum": _forward("sum-zero", "sum-scalar", "sum-neg", "simplex-sum"),
     "diag": _forward("diag-zero", "diag-scalar", "diag-ones", "diag-scale"),
-    "inv": _forward("inv-inv", "inv-identity", "inv-scalar", "inv-orthogonal")
+    "inv": _forward("inv-inv", "inv-identity", "inv-scalar", "inv-orthogonal", "inv-pow")
            + [("transpose-inv", "backward", transposed_symbol)],
     "det": _forward("det-identity"),
     E.POW: _forward("pow-one"),
