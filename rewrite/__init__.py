@@ -10,7 +10,7 @@ independent of it.
 """
 from .errors import InputError, ParseError, RewriteError, RuleError, ShapeError, UnknownResult
 from .expr import Expr
-from .syntax import parse
+from .syntax import parse, split_equation
 
 __all__ = ["derive", "derivative", "vjp", "hessian", "check", "verify", "verify_gradient", "parse",
            "Expr", "RewriteError", "InputError", "ParseError", "ShapeError", "RuleError", "UnknownResult"]
@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 
 def derive(f, wrt, vars=None, **options):
+    """∂f/∂wrt of a scalar f, with its differential and proof (see rewrite.api.derive)."""
     from .api import derive as _derive
 
     return _derive(f, wrt, vars, **options)
@@ -45,15 +46,22 @@ def hessian(f, wrt, vars=None, **options):
 
 
 def check(proof):
+    """Replay a proof (model, dict, JSON text or file path) in the independent checker."""
     from .api import check as _check
 
     return _check(proof)
 
 
-def verify(lhs, rhs, vars=None):
-    """Prove or refute lhs = rhs: .status is "proved", "refuted" or "unknown"."""
+def verify(lhs, rhs=None, vars=None):
+    """Prove or refute lhs = rhs: .status is "proved", "refuted" or "unknown".  One string
+    "lhs = rhs" works too, as on the command line: verify("tr(A*B) = tr(B*A)", vars={...})."""
+    from collections.abc import Mapping
+
     from .verification import verify as _verify
 
+    if rhs is None or isinstance(rhs, Mapping):   # verify("lhs = rhs"[, vars])
+        vars = rhs if rhs is not None else vars
+        lhs, rhs = split_equation(lhs)
     return _verify(lhs, rhs, vars)
 
 

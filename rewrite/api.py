@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from . import expr as E
+from .errors import InputError
 from .shapes import Decl
 
 
@@ -53,6 +54,7 @@ class GradientResult:
         return len(self.derivation.steps) if self.derivation is not None else 0
 
     def as_dict(self) -> dict:
+        """Everything as plain data (JSON-ready), the proof included when there is one."""
         out = {"f": str(self.f), "wrt": self.wrt,
                "vars": {n: str(d) for n, d in self.vars.items()},
                "gradient": str(self.gradient), "differential": str(self.differential),
@@ -61,7 +63,29 @@ class GradientResult:
         if self.convention != "unconstrained":
             out["convention"] = self.convention
             out["unconstrained_gradient"] = str(self.unconstrained_gradient)
+            if self.convention_proof is not None:
+                out["convention_proof"] = self.convention_proof.to_dict()
+        if self.proof is not None:
+            out["proof"] = self.proof.to_dict()
         return out
+
+    def _answers(self) -> list[tuple[str, E.Expr]]:
+        return [(rf"\frac{{\partial f}}{{\partial {latex_name(self.wrt)}}}", self.gradient)]
+
+    def _repr_latex_(self) -> str:
+        from .notebook import result_latex
+
+        return result_latex(self, self._answers())
+
+    def _repr_markdown_(self) -> str:
+        from .notebook import result_markdown
+
+        return result_markdown(self, [(f"∂f/∂{self.wrt}", self.gradient)])
+
+    def __repr__(self) -> str:
+        from .notebook import short
+
+        return short("GradientResult", f"∂f/∂{self.wrt} = {self.named.term}", self.proof_steps)
 
     def __str__(self) -> str:
         lines = [f"f = {self.f}", "variables:"]
@@ -125,15 +149,31 @@ def named_dict(named, *fields: str) -> dict:
     return {"named": out}
 
 
+def latex_name(name: str) -> str:
+    from .printer import to_latex
+
+    return to_latex(E.sym(name))
+
+
 def assuming_lines(where: list[str]) -> list[str]:
     """The line stating the facts a result holds under (none if it needs none)."""
     return [f"assuming {', '.join(where)}"] if where else []
 
 
 def check(proof):
-    """Replay a proof (model, dict or JSON text) in the independent checker."""
+    """Replay a proof (model, dict, JSON text, or the path of a JSON file) in the independent
+    checker."""
+    import os
+    from pathlib import Path
+
     from .proof.checker import check as kernel_check
 
+    if isinstance(proof, os.PathLike) or (isinstance(proof, str) and not proof.lstrip().startswith("{")
+                                          and len(proof) < 4096 and Path(proof).is_file()):
+        try:
+            proof = Path(proof).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise InputError(f"cannot read {proof}: {getattr(err, 'strerror', None) or err}") from None
     return kernel_check(proof)
 
 

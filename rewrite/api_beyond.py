@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from . import expr as E
-from .api import assuming_lines, named_dict
+from .api import assuming_lines, latex_name, named_dict
 from .assumptions import describe, fact_texts
 from .names import name_repeats
+from .notebook import result_latex, result_markdown, short
 from .shapes import Decl
 
 
@@ -38,6 +39,10 @@ def _lazy_proof(result, builder: str):
 
         result._proof = getattr(derivatives, builder)(result.derivation)
     return result._proof
+
+
+def _proof_dict(proof) -> dict:
+    return {"proof": proof.to_dict()} if proof is not None else {}
 
 
 @dataclass
@@ -79,7 +84,25 @@ class DerivativeResult:
                "assumptions": self.assumptions, "stats": self.stats}
         if self.gradient is not None:
             out["gradient"] = str(self.gradient)
+        for name, proof in (("proof", self.proof), ("differential_proof", self.differential_proof)):
+            if proof is not None:
+                out[name] = proof.to_dict()
         return out | named_dict(self.named, *self._answer_fields())
+
+    def _answers(self) -> list[tuple[str, E.Expr]]:
+        labels = {"differential": r"\mathrm{d}F", "jacobian": "J",
+                  "gradient": rf"\frac{{\partial F}}{{\partial {latex_name(self.wrt)}}}"}
+        return [(labels[f], getattr(self, f)) for f in self._answer_fields()]
+
+    def _repr_latex_(self) -> str:
+        return result_latex(self, self._answers())
+
+    def _repr_markdown_(self) -> str:
+        return result_markdown(self, [(f, getattr(self, f)) for f in self._answer_fields()])
+
+    def __repr__(self) -> str:
+        return short("DerivativeResult", f"J = {self.named.terms[1]}", len(self.derivation.jacobian.steps)
+                     if self.derivation is not None else None)
 
     def _answer_fields(self) -> list[str]:
         return ["differential", "jacobian"] + (["gradient"] if self.gradient is not None else [])
@@ -129,11 +152,22 @@ class VJPResult:
     def as_dict(self) -> dict:
         return {"F": str(self.F), "wrt": self.wrt, "cotangent": self.cotangent,
                 "vars": {n: str(d) for n, d in self.vars.items()}, "vjp": str(self.result),
-                "assumptions": self.assumptions, "stats": self.stats} | named_dict(self.named, "vjp")
+                "assumptions": self.assumptions, "stats": self.stats} | named_dict(self.named, "vjp") \
+            | _proof_dict(self.proof)
 
     @property
     def named(self):
         return name_repeats([self.result], set(self.vars) | {self.cotangent})
+
+    def _repr_latex_(self) -> str:
+        return result_latex(self, [(r"\operatorname{vjp}", self.result)])
+
+    def _repr_markdown_(self) -> str:
+        return result_markdown(self, [("vjp", self.result)])
+
+    def __repr__(self) -> str:
+        return short("VJPResult", f"vjp = {self.named.term}", len(self.derivation.derivation.steps)
+                     if self.derivation is not None else None)
 
     def __str__(self) -> str:
         lines = [f"F = {self.F}", f"cotangent {self.cotangent} (the shape of F)", "variables:",
@@ -170,11 +204,27 @@ class HessianResult:
         return {"f": str(self.f), "wrt": self.wrt, "vars": {n: str(d) for n, d in self.vars.items()},
                 "gradient": str(self.gradient), "differential": str(self.differential),
                 "hessian": str(self.hessian), "assumptions": self.assumptions, "stats": self.stats} \
-            | named_dict(self.named, "gradient", "differential", "hessian")
+            | named_dict(self.named, "gradient", "differential", "hessian") | _proof_dict(self.proof)
 
     @property
     def named(self):
         return name_repeats([self.gradient, self.differential, self.hessian], self.vars)
+
+    def _answers(self) -> list[tuple[str, E.Expr]]:
+        x = latex_name(self.wrt)
+        return [(rf"\frac{{\partial f}}{{\partial {x}}}", self.gradient),
+                (rf"\mathrm{{d}}\frac{{\partial f}}{{\partial {x}}}", self.differential), ("H", self.hessian)]
+
+    def _repr_latex_(self) -> str:
+        return result_latex(self, self._answers())
+
+    def _repr_markdown_(self) -> str:
+        return result_markdown(self, [(f"∂f/∂{self.wrt}", self.gradient), ("H", self.hessian)])
+
+    def __repr__(self) -> str:
+        d = self.derivation
+        return short("HessianResult", f"H = {self.named.terms[2]}",
+                     len(d.gradient.steps) + len(d.hessian.steps) if d is not None else None)
 
     def __str__(self) -> str:
         lines = [f"f = {self.f}", "variables:", *_vars(self.vars)]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .errors import InputError, RewriteError, UnknownResult
+from .syntax import split_equation
 
 EXIT_OK, EXIT_NO, EXIT_INPUT, EXIT_UNKNOWN, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 STATUS_EXIT = {"proved": EXIT_OK, "refuted": EXIT_NO, "unknown": EXIT_UNKNOWN}
@@ -95,10 +96,7 @@ def _emit(result, args, proofs: dict) -> int:
     if args.no_proof and needs_proof:
         raise UsageError("--no-proof cannot be combined with --proof or --format markdown/latex")
     if args.format == "json":
-        data = result.as_dict()
-        if not args.no_proof:
-            data.update({name: get().to_dict() for name, get in proofs.items()})
-        _say(_dump_json(data))
+        _say(_dump_json(result.as_dict()))   # with its proofs, unless --no-proof
     elif args.format in ("markdown", "latex"):
         _say(*(_render(get(), args.format) for get in proofs.values()))
     else:
@@ -142,15 +140,6 @@ def cmd_vjp(args) -> int:
 
 
 # --- verify ------------------------------------------------------------------------------------
-def _split_equation(text: str) -> tuple[str, str]:
-    if text.count("=") != 1:
-        raise InputError(f"expected one equation 'lhs = rhs', got {text!r}")
-    lhs, rhs = (s.strip() for s in text.split("="))
-    if not lhs or not rhs:
-        raise InputError(f"both sides of {text!r} must be terms")
-    return lhs, rhs
-
-
 def _counterexample_lines(cx) -> list[str]:
     lines = ["counterexample:"]
     lines += [f"  {name} = {_matrix_text(value)}" for name, value in sorted(cx.env.items())]
@@ -169,23 +158,6 @@ def _matrix_text(value) -> str:
         return str(value)
 
 
-def _plain(value):
-    """Counterexample fields (numpy arrays, dataclasses, pydantic) as JSON-ready data."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
-    return str(value)
-
-
 def cmd_verify(args) -> int:
     vars = _declarations(args.var)
     if args.gradient is not None:
@@ -196,7 +168,7 @@ def cmd_verify(args) -> int:
     else:
         if args.wrt:
             raise UsageError("--wrt is only used with --gradient")
-        lhs, rhs = _split_equation(_read_term(args.claim))
+        lhs, rhs = split_equation(_read_term(args.claim))
         claim = f"{lhs} = {rhs}"
     from . import verification as V   # after the cheap checks, so usage errors stay fast
 
@@ -210,7 +182,7 @@ def cmd_verify(args) -> int:
     proof, cx, stats = result.proof, result.counterexample, result.stats
 
     if args.format == "json":
-        data = {"claim": claim, "status": status, "counterexample": _plain(cx), "stats": _plain(stats)}
+        data = {"claim": claim, "status": status, "counterexample": V.plain(cx), "stats": V.plain(stats)}
         if proof is not None:
             data["proof"] = proof.to_dict()
         _say(_dump_json(data))

@@ -421,3 +421,13 @@ def parse(text: str, extra_functions: frozenset[str] = frozenset()) -> E.Expr:
     `extra_functions` admits unary functions outside the user language (the rule files' `eval`).
     """
     return parse_with_spans(text, extra_functions).expr
+
+
+def split_equation(text: str) -> tuple[str, str]:
+    """'lhs = rhs' -> (lhs, rhs); InputError unless it is one equation of two terms."""
+    if not isinstance(text, str) or text.count("=") != 1:
+        raise ParseError(f"expected one equation 'lhs = rhs', got {text!r}")
+    lhs, rhs = (s.strip() for s in text.split("="))
+    if not lhs or not rhs:
+        raise ParseError(f"both sides of {text!r} must be terms")
+    return lhs, rhs

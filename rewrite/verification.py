@@ -44,6 +44,30 @@ class VerifyResult:
     def __str__(self) -> str:
         return f"{self.status}: {self.reason}" if self.reason else self.status
 
+    def __repr__(self) -> str:
+        reason = self.reason if len(self.reason) <= 100 else self.reason[:99] + "…"
+        return f"<VerifyResult {self.status}" + (f": {reason}" if reason else "") + ">"
+
+    def as_dict(self) -> dict:
+        """The verdict as plain data: status, reason, hint, counterexample, proof, stats."""
+        out = {"status": self.status, "reason": self.reason, "stats": plain(self.stats),
+               "counterexample": plain(self.counterexample)}
+        if self.stats.get("hint"):
+            out["hint"] = self.stats["hint"]
+        if self.proof is not None:
+            out["proof"] = self.proof.to_dict()
+        return out
+
+    def _repr_latex_(self) -> str:
+        from .notebook import verdict_latex
+
+        return verdict_latex(self)
+
+    def _repr_markdown_(self) -> str:
+        from .notebook import verdict_markdown
+
+        return verdict_markdown(self)
+
 
 @dataclass
 class GradientCounterexample(numeric.Counterexample):
@@ -54,7 +78,26 @@ class GradientCounterexample(numeric.Counterexample):
     note: str = ""
 
 
+def plain(value):
+    """Counterexample fields (numpy arrays, dataclasses, pydantic) as JSON-ready data."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: plain(getattr(value, k)) for k in value.__dataclass_fields__}
+    return str(value)
+
+
 # --- input -------------------------------------------------------------------------------------
+
+
 def _term(x, what: str, decls: dict) -> E.Expr:
     """The term of a string, Expr or SymPy expression (SymPy's shapes go into `decls`)."""
     from .api import sympy_input

@@ -143,6 +143,27 @@ class Proof(_Strict):
     def from_json(cls, text: str | bytes) -> "Proof":
         return cls.model_validate_json(text)
 
+    def _repr_latex_(self) -> str:
+        from ..notebook import proof_latex
+
+        return proof_latex(self)
+
+    def _repr_markdown_(self) -> str:
+        from .render import to_markdown
+
+        return to_markdown(self)
+
+    def __repr__(self) -> str:
+        c = self.claim
+        what = {"gradient": "gradient", "equality": "equality"}.get(c.kind, c.kind)
+        answer = getattr(c, "gradient", None) if c.kind == "gradient" else None
+        text = f"{c.lhs} = {c.rhs}" if c.kind == "equality" else f"of {getattr(c, 'f', getattr(c, 'F', ''))}"
+        if answer:
+            text += f": {answer}"
+        if len(text) > 100:
+            text = text[:99] + "…"
+        return f"<Proof ({what}) {text}, {len(self.steps) + len(self.second_steps)} steps>"
+
 
 # --- building a proof from the engine's steps --------------------------------------------------
 class StepLike(Protocol):
