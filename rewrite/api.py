@@ -69,6 +69,12 @@ class GradientResult:
             out["proof"] = self.proof.to_dict()
         return out
 
+    def to_python(self, backend: str = "numpy") -> str:
+        """Python source defining f_and_grad(**variables) -> (f, gradient) (rewrite.codegen)."""
+        from .codegen import gradient_module
+
+        return gradient_module(self, backend)
+
     def _answers(self) -> list[tuple[str, E.Expr]]:
         return [(rf"\frac{{\partial f}}{{\partial {latex_name(self.wrt)}}}", self.gradient)]
 

@@ -94,6 +94,12 @@ class DerivativeResult:
                   "gradient": rf"\frac{{\partial F}}{{\partial {latex_name(self.wrt)}}}"}
         return [(labels[f], getattr(self, f)) for f in self._answer_fields()]
 
+    def to_python(self, backend: str = "numpy") -> str:
+        """Python source defining F_and_jacobian(**variables) -> (F, J) (rewrite.codegen)."""
+        from .codegen import jacobian_module
+
+        return jacobian_module(self, backend)
+
     def _repr_latex_(self) -> str:
         return result_latex(self, self._answers())
 
@@ -159,6 +165,12 @@ class VJPResult:
     def named(self):
         return name_repeats([self.result], set(self.vars) | {self.cotangent})
 
+    def to_python(self, backend: str = "numpy") -> str:
+        """Python source defining F_and_vjp(**variables) -> (F, vjp) (rewrite.codegen)."""
+        from .codegen import vjp_module
+
+        return vjp_module(self, backend)
+
     def _repr_latex_(self) -> str:
         return result_latex(self, [(r"\operatorname{vjp}", self.result)])
 
@@ -214,6 +226,12 @@ class HessianResult:
         x = latex_name(self.wrt)
         return [(rf"\frac{{\partial f}}{{\partial {x}}}", self.gradient),
                 (rf"\mathrm{{d}}\frac{{\partial f}}{{\partial {x}}}", self.differential), ("H", self.hessian)]
+
+    def to_python(self, backend: str = "numpy") -> str:
+        """Python source defining f_grad_hess(**variables) -> (f, gradient, H) (rewrite.codegen)."""
+        from .codegen import hessian_module
+
+        return hessian_module(self, backend)
 
     def _repr_latex_(self) -> str:
         return result_latex(self, self._answers())

@@ -139,6 +139,33 @@ def cmd_vjp(args) -> int:
     return _emit(result, args, {"proof": lambda: result.proof})
 
 
+def cmd_codegen(args) -> int:
+    from .pipeline import prepare
+
+    f, wrt, vars = _read_term(args.f), _one_wrt(args), _declarations(args.var)
+    _, typing = prepare(f, wrt, vars, scalar=False)
+    if args.hessian:
+        from .api_beyond import hessian
+
+        source = hessian(f, wrt, vars).to_python(args.backend)
+    elif typing.shape().is_scalar:
+        from .api import derive
+
+        source = derive(f, wrt, vars).to_python(args.backend)
+    else:
+        from .api_beyond import derivative
+
+        source = derivative(f, wrt, vars).to_python(args.backend)
+    if args.output is None:
+        _say(source.rstrip("\n"))
+        return EXIT_OK
+    try:
+        Path(args.output).write_text(source, encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"cannot write {args.output}: {err.strerror or err}") from None
+    return EXIT_OK
+
+
 # --- verify ------------------------------------------------------------------------------------
 def _counterexample_lines(cx) -> list[str]:
     lines = ["counterexample:"]
@@ -300,6 +327,16 @@ def build_parser() -> argparse.ArgumentParser:
     j.add_argument("--cotangent", default="G", metavar="G", help="the cotangent's name (it has F's shape)")
     j.set_defaults(func=cmd_vjp)
 
+    g = sub.add_parser("codegen", help="Python code (numpy, torch or jax) computing f and its gradient "
+                                       "(a matrix F: F and its Jacobian)")
+    g.add_argument("f", help="a function of matrices, e.g. 'tr(A*X*B)' ('-' reads stdin)")
+    g.add_argument("--wrt", required=True, action="append", metavar="X", help="the variable to differentiate by")
+    var_option(g)
+    g.add_argument("--backend", choices=("numpy", "torch", "jax"), default="numpy")
+    g.add_argument("--hessian", action="store_true", help="also the Hessian (f_grad_hess)")
+    g.add_argument("--output", metavar="FILE", help="write the module to FILE (default: stdout)")
+    g.set_defaults(func=cmd_codegen)
+
     v = sub.add_parser("verify", help="prove or refute 'lhs = rhs', or a gradient claim")
     v.add_argument("claim", help="'lhs = rhs', or with --gradient the claimed gradient G")
     v.add_argument("--gradient", metavar="F", help="check the claim ∂F/∂X = G instead of an equation")
@@ -352,7 +389,7 @@ def _terms_with_a_minus(argv: list[str]) -> list[str]:
     return out + (["--"] + terms if terms else [])
 
 
-_FLAGS = ("--no-proof", "--help")   # options without a value
+_FLAGS = ("--no-proof", "--help", "--hessian")   # options without a value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -49,17 +49,20 @@ class Named:
         return out
 
 
-def name_repeats(terms: Iterable[E.Expr], taken: Iterable[str] = ()) -> Named:
-    """Name the repeated subterms of `terms` (jointly); `taken`: names the names must avoid."""
+def name_repeats(terms: Iterable[E.Expr], taken: Iterable[str] = (), *, min_chars: int = MIN_CHARS,
+                 name_whole: bool = False) -> Named:
+    """Name the repeated subterms of `terms` (jointly); `taken`: names the names must avoid.
+    `min_chars`: the shortest text worth a name; `name_whole`: may a whole term be named (code
+    computes it once; a printed answer is never just a name)."""
     current = list(terms)
-    whole = set(current)   # an answer is never replaced by a name as a whole
+    whole = set() if name_whole else set(current)
     taken = set(taken) | {s for t in current for s in t.symbols()}
     prefix = next(p for p in PREFIXES if not any(n.startswith(p) and n[len(p):].isdigit() for n in taken))
     made: list[tuple[str, E.Expr]] = []   # largest first
     while True:
         counts = Counter(node for t in current + [d for _, d in made] for _, node in t.walk())
         saving = {c: (k - 1) * len(str(c)) for c, k in counts.items()
-                  if k >= 2 and c not in whole and _worth_naming(c)}
+                  if k >= 2 and c not in whole and _worth_naming(c, min_chars)}
         if not saving:
             break
         c = max(saving, key=lambda e: (saving[e], e.size(), str(e)))   # what shortens most
@@ -96,10 +99,10 @@ def _uses_first(made: list[tuple[str, E.Expr]]) -> list[tuple[str, E.Expr]]:
     return order
 
 
-def _worth_naming(e: E.Expr) -> bool:
+def _worth_naming(e: E.Expr, min_chars: int) -> bool:
     if e.op in _PLAIN or (e.op in (E.TRANSPOSE, E.NEG) and e.args[0].op in _PLAIN):
         return False
-    return len(str(e)) >= MIN_CHARS
+    return len(str(e)) >= min_chars
 
 
 def _replace(t: E.Expr, old: E.Expr, new: E.Expr) -> E.Expr:
