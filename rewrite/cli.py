@@ -166,6 +166,24 @@ def cmd_codegen(args) -> int:
     return EXIT_OK
 
 
+def cmd_batch(args) -> int:
+    from collections import Counter
+
+    from .batch import batch
+
+    if args.jobs < 1 or args.budget <= 0:
+        raise UsageError("--jobs must be at least 1 and --budget positive")
+    records = batch(args.file, jobs=args.jobs, output=args.output, budget=args.budget,
+                    scheduler=args.scheduler, progress=None)
+    if args.output is None:
+        _say(*(json.dumps(r, ensure_ascii=False) for r in records))
+    counts = Counter(r.get("status") for r in records)
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    print(f"{PROG}: {len(records)} items run ({summary or 'none left to run'})"
+          + (f"; results in {args.output}" if args.output else ""), file=sys.stderr)
+    return EXIT_OK
+
+
 # --- verify ------------------------------------------------------------------------------------
 def _counterexample_lines(cx) -> list[str]:
     lines = ["counterexample:"]
@@ -336,6 +354,16 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--hessian", action="store_true", help="also the Hessian (f_grad_hess)")
     g.add_argument("--output", metavar="FILE", help="write the module to FILE (default: stdout)")
     g.set_defaults(func=cmd_codegen)
+
+    b = sub.add_parser("batch", help="run the items of a JSON-lines file (derive, verify, ...) in parallel, "
+                                     "writing a JSON line per result")
+    b.add_argument("file", help="the items, one JSON object a line (see rewrite.batch)")
+    b.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
+    b.add_argument("--output", metavar="FILE", help="append results to FILE, skipping items already "
+                                                    "there (resumable); default: standard output")
+    b.add_argument("--budget", type=float, default=60.0, metavar="SECONDS", help="per item (default 60)")
+    b.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster (pip install distributed)")
+    b.set_defaults(func=cmd_batch)
 
     v = sub.add_parser("verify", help="prove or refute 'lhs = rhs', or a gradient claim")
     v.add_argument("claim", help="'lhs = rhs', or with --gradient the claimed gradient G")
