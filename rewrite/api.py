@@ -69,6 +69,13 @@ class GradientResult:
             out["proof"] = self.proof.to_dict()
         return out
 
+    def to_sympy(self):
+        """(f, gradient) as SymPy expressions (the gradient with the shape of its variable);
+        `rewrite.sympy_bridge.lambdify` turns either into a NumPy function."""
+        from .sympy_bridge import to_sympy
+
+        return to_sympy(self.f, self.vars), to_sympy(self.gradient, self.vars, self.vars[self.wrt].shape)
+
     def to_python(self, backend: str = "numpy") -> str:
         """Python source defining f_and_grad(**variables) -> (f, gradient) (rewrite.codegen)."""
         from .codegen import gradient_module

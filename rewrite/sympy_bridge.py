@@ -18,7 +18,10 @@ from typing import Mapping
 import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.hadamard import HadamardPower
+from sympy.matrices.expressions.diagonal import DiagMatrix
+from sympy.matrices.expressions.kronecker import KroneckerProduct
 from sympy.matrices.expressions.matexpr import MatrixElement
+from sympy.printing.numpy import NumPyPrinter
 
 from . import expr as E
 from .errors import InputError
@@ -47,6 +50,37 @@ def _dim(d, where: str):
     if d.is_Symbol and is_valid_symbol_name(d.name):
         return d.name
     raise InputError(f"dimension {d} of {where} is not a positive integer or a plain symbol")
+
+
+def _stacked_columns(node):
+    """A, when the block matrix stacks the columns A[:, 0], A[:, 1], ... of one A (to_sympy's
+    vec(A)); else None."""
+    blocks = node.blocks
+    if blocks.shape[1] != 1:
+        return None
+    parents = []
+    for j in range(blocks.shape[0]):
+        b = blocks[j, 0]
+        if not isinstance(b, sp.MatrixSlice) or b.colslice[:2] != (j, j + 1) \
+                or b.rowslice[:2] != (0, b.parent.shape[0]):
+            return None
+        parents.append(b.parent)
+    whole = parents[0]
+    return whole if all(p == whole for p in parents) and whole.shape[1] == len(parents) else None
+
+
+def _commutation_sizes(node):
+    """(m, n) when the explicit matrix is the commutation matrix K(m, n) (to_sympy's), else None."""
+    from .numeric import commutation_matrix
+
+    size = node.shape[0]
+    if node.shape[1] != size or size < 4:
+        return None
+    values = [[int(v) if v in (0, 1) else -1 for v in row] for row in node.tolist()]
+    for m in range(2, size):
+        if size % m == 0 and size // m >= 2 and commutation_matrix(m, size // m).astype(int).tolist() == values:
+            return m, size // m
+    return None
 
 
 def _fold(op: str, items: list[E.Expr]) -> E.Expr:
@@ -90,14 +124,19 @@ class _Reader:
             return self.hadamard(node.args)
         if isinstance(node, HadamardPower):
             k = node.exp
-            if k.is_Integer and k > 0:
-                return _fold(E.HADAMARD, [self.read(node.base)] * int(k))
+            if k.is_Integer and k != 0:
+                power = _fold(E.HADAMARD, [self.read(node.base)] * abs(int(k)))
+                return power if k > 0 else E.Expr(E.HDIV, (E.ones(), power))
+            if k == sp.Rational(1, 2):
+                return E.app("sqrt", self.read(node.base))
             raise InputError(f"HadamardPower with exponent {k} (in {node}) is not supported")
         if isinstance(node, M.Transpose):
             return E.transpose(self.read(node.arg))
         if isinstance(node, M.Inverse):
             return E.app("inv", self.read(node.arg))
         if isinstance(node, M.Trace):
+            if node.arg.shape == (1, 1):   # the scalar of a 1x1 product (to_sympy writes x'*x so)
+                return self.read(node.arg)
             return E.app("tr", self.read(node.arg))
         if isinstance(node, M.Determinant):
             return E.app("det", self.read(node.arg))
@@ -108,10 +147,22 @@ class _Reader:
         if isinstance(node, MatrixElement) and node.parent.shape == (1, 1):
             return self.read(node.parent)   # M[0, 0] of a 1x1 M: the scalar M
         if isinstance(node, ElementwiseApplyFunction):
-            name = self.function_name(node.function, node)
-            return E.app(name, self.read(node.expr))
+            fn = node.function
+            if not (isinstance(fn, sp.Lambda) and len(fn.variables) == 1):
+                name = self.function_name(fn, node)
+                return E.app(name, self.read(node.expr))
+            return self.elementwise(fn.expr, fn.variables[0], self.read(node.expr), node)
+        if isinstance(node, DiagMatrix):
+            return E.app("diag", self.read(node.args[0]))
+        if isinstance(node, KroneckerProduct):
+            return _fold("kron", [self.read(a) for a in node.args])
         if isinstance(node, sp.Function) and node.func in _FUNCTIONS and len(node.args) == 1:
             return E.app(_FUNCTIONS[node.func], self.read(node.args[0]))
+        if isinstance(node, sp.BlockMatrix) and _stacked_columns(node) is not None:
+            return E.app("vec", self.read(_stacked_columns(node)))
+        if isinstance(node, sp.ImmutableMatrix) and _commutation_sizes(node) is not None:
+            m, k = _commutation_sizes(node)
+            return E.commutation(str(m), str(k))
         raise InputError(f"SymPy node {type(node).__name__} ({node}) has no counterpart in the expression language")
 
     def sum(self, args) -> E.Expr:
@@ -170,6 +221,37 @@ class _Reader:
             raise InputError(f"exponent {k} in {node} is not a number")
         return E.Expr(E.POW, (self.read(base), E.num(Fraction(int(k.p), int(k.q)))))
 
+    def elementwise(self, body, x, arg: E.Expr, node) -> E.Expr:
+        """The body of an elementwise Lambda(x, body) applied to the matrix `arg`, as elementwise
+        operations on it: x -> arg, c -> c*ones, + -> +, * -> .*, b**-1 -> ones./b, f(u) -> f(u)."""
+        u = sp.Wild("u")
+
+        def go(b) -> E.Expr:
+            if b == x:
+                return arg
+            m = b.match(1 / (1 + sp.exp(-u)))
+            if m and m[u].has(x):   # the logistic function, as to_sympy writes sigmoid
+                return E.app("sigmoid", go(m[u]))
+            if b.is_Number:
+                c = E.num(Fraction(int(b.p), int(b.q))) if b.is_Rational else E.num(Fraction(str(b)))
+                return E.ones() if b == 1 else E.mul(c, E.ones())
+            if isinstance(b, sp.Add):
+                return _fold(E.ADD, [go(a) for a in b.args])
+            if isinstance(b, sp.Mul):
+                numbers = [a for a in b.args if a.is_Number]
+                rest = _fold(E.HADAMARD, [go(a) for a in b.args if not a.is_Number])
+                return E.mul(go(numbers[0]).args[0], rest) if numbers and numbers[0] != 1 else rest
+            if isinstance(b, sp.Pow) and b.exp.is_Integer:
+                power = _fold(E.HADAMARD, [go(b.base)] * abs(int(b.exp)))
+                return power if b.exp > 0 else E.Expr(E.HDIV, (E.ones(), power))
+            if isinstance(b, sp.Pow) and b.exp == sp.Rational(1, 2):
+                return E.app("sqrt", go(b.base))
+            if isinstance(b, sp.Function) and b.func in _FUNCTIONS and len(b.args) == 1:
+                return E.app(_FUNCTIONS[b.func], go(b.args[0]))
+            raise InputError(f"the elementwise function {sp.Lambda(x, body)} (in {node}) has no "
+                             f"counterpart in the expression language")
+        return go(body)
+
     @staticmethod
     def function_name(fn, node) -> str:
         if isinstance(fn, sp.Lambda) and len(fn.variables) == 1:
@@ -184,13 +266,19 @@ class _Reader:
 
 
 # --- Expr -> SymPy ----------------------------------------------------------------------------
-def to_sympy(term: E.Expr, decls: Mapping[str, object] | None = None):
+def to_sympy(term: E.Expr, decls: Mapping[str, object] | None = None, shape: Shape | None = None):
     """The SymPy expression of a term; undeclared shapes are inferred (fresh dimensions k1, k2...).
+    `shape` fixes the term's own shape where the term alone leaves it open (a gradient `I` or
+    `2*sum(X)*ones` has the shape of its variable: pass `decls[wrt].shape`).
 
     1x1 symbols become SymPy scalars (`Symbol`); other variables MatrixSymbols.
     """
-    typing = infer(term, normalize_decls(decls))
-    return _Writer(typing).write(term, ())
+    decls = normalize_decls(decls)
+    if shape is None:
+        return _Writer(infer(term, decls)).write(term, ())
+    pin = "#shape"   # no input has this name
+    typing = infer(E.Expr(E.SUB, (term, E.sym(pin))), {**decls, pin: Decl(shape)})
+    return _Writer(typing).write(term, (0,))
 
 
 def _sp_dim(d):
@@ -255,13 +343,47 @@ class _Writer:
             return sp.Determinant(kids[0]) if _is_matrix(kids[0]) else kids[0]
         if op == "logdet":
             return sp.log(sp.Determinant(kids[0]) if _is_matrix(kids[0]) else kids[0])
-        if op in _TO_FUNCTION:
-            fn = _TO_FUNCTION[op]
+        if op in _TO_FUNCTION or op == "sigmoid":
+            fn = _TO_FUNCTION.get(op) or (lambda u: 1 / (1 + sp.exp(-u)))
             arg = self.scalar_if(kids[0], shape)
             if _is_matrix(arg):
                 x = sp.Dummy("x")
                 return ElementwiseApplyFunction(sp.Lambda(x, fn(x)), arg)
             return fn(arg)
+        if op == "sum":
+            a = kids[0]
+            return _sum(a) if _is_matrix(a) else a
+        if op in ("norm2", "norm2sq"):
+            a = kids[0]
+            sq = _trace(_scale(sp.Transpose(a), a)) if _is_matrix(a) else a ** 2
+            return sp.sqrt(sq) if op == "norm2" else sq
+        if op == "softmax":
+            z = kids[0]
+            if not _is_matrix(z):
+                return sp.Integer(1)
+            x = sp.Dummy("x")
+            ez = ElementwiseApplyFunction(sp.Lambda(x, sp.exp(x)), z)
+            return _scale(1 / _sum(ez), ez)
+        if op == "diag":
+            return DiagMatrix(kids[0]) if _is_matrix(kids[0]) else kids[0]
+        if op == "kron":
+            a, b = kids
+            return KroneckerProduct(a, b) if _is_matrix(a) and _is_matrix(b) else _scale(a, b)
+        if op == "vec":
+            a = kids[0]
+            if not _is_matrix(a) or a.shape[1] == 1:
+                return a
+            if not a.shape[1].is_Integer:
+                raise InputError(f"vec of a matrix with a symbolic number of columns ({e}) has no SymPy "
+                                 f"form; declare its size as a number")
+            return sp.BlockMatrix([[a[:, j]] for j in range(int(a.shape[1]))])
+        if op == E.COMMUTATION:
+            m, n = (sp.sympify(d) for d in E.stated_size(e))
+            if not (m.is_Integer and n.is_Integer):
+                raise InputError(f"{e} with symbolic sizes has no SymPy form; give its sizes as numbers")
+            from .numeric import commutation_matrix
+
+            return sp.ImmutableMatrix(commutation_matrix(int(m), int(n)).astype(int))
         raise InputError(f"{op!r} (in {e}) has no SymPy counterpart in this bridge")
 
     @staticmethod
@@ -282,6 +404,53 @@ def _is_matrix(x) -> bool:
 
 
 def _as_scalar(x):
-    """A 1x1 matrix expression as a SymPy scalar: its only entry, left unevaluated (`x[0, 0]`
-    would expand x'*A*x into an explicit index sum)."""
-    return MatrixElement(x, 0, 0) if _is_matrix(x) and x.shape == (1, 1) else x
+    """A 1x1 matrix expression as a SymPy scalar: its trace, which stays unevaluated in sums,
+    products and powers (its entry x[0, 0] would turn x'*A*x into an explicit index sum there)."""
+    return _trace(x) if _is_matrix(x) and x.shape == (1, 1) else x
+
+
+def _sum(a):
+    """sum(A) as tr(A*J), J all ones (n x m for an m x n A): square unless A is a row, so the
+    trace stays, and read back the size of J follows from A."""
+    return _trace(_scale(a, sp.OneMatrix(a.shape[1], a.shape[0])))
+
+
+def _trace(x):
+    return sp.Trace(x) if _is_matrix(x) else x
+
+
+# --- lambdify ------------------------------------------------------------------------------------
+class _NumPyPrinter(NumPyPrinter):
+    """SymPy's NumPy printer and what it lacks for these expressions (SymPy 1.14 prints no
+    Trace, Determinant, HadamardPower or elementwise function of a matrix)."""
+
+    def _print_Trace(self, e):
+        return f"{self._module_format('numpy.trace')}({self._print(e.arg)})"
+
+    def _print_Determinant(self, e):
+        return f"{self._module_format('numpy.linalg.det')}({self._print(e.arg)})"
+
+    def _print_HadamardPower(self, e):
+        return f"{self._module_format('numpy.power')}({self._print(e.base)}, {self._print(e.exp)})"
+
+    def _print_ElementwiseApplyFunction(self, e):
+        x = e.function.variables[0]
+        return f"(lambda {self._print(x)}: {self._print(e.function.expr)})({self._print(e.expr)})"
+
+    def _print_DiagMatrix(self, e):
+        return f"{self._module_format('numpy.diagflat')}({self._print(e.args[0])})"
+
+
+def lambdify(args, expr, sizes: Mapping[str, int] | None = None):
+    """`sympy.lambdify(args, expr, "numpy")` for the expressions `to_sympy` makes, with the
+    printing SymPy lacks (Trace, Determinant, elementwise functions); `sizes` gives numbers for
+    symbolic dimensions ({"n": 3}), which NumPy needs.  `args=None`: the variables by name."""
+    dims = {sp.Symbol(k, integer=True, positive=True): v for k, v in (sizes or {}).items()}
+    if dims:
+        expr = expr.subs(dims)
+    if args is None:   # the variables, by name: matrices and scalars, not the dimensions
+        args = sorted((a for a in getattr(expr, "free_symbols", ()) if isinstance(a, sp.MatrixSymbol)
+                       or not (a.is_integer and a.is_positive)), key=lambda a: a.name)
+    else:   # a dimension given a size is no argument
+        args = [a.subs(dims) for a in args if a not in dims]
+    return sp.lambdify(args, expr, modules="numpy", printer=_NumPyPrinter)

@@ -149,12 +149,12 @@ def test_sympy_own_diff_of_logdet_against_ours():
 
 
 @pytest.mark.parametrize("build,fragment", [
-    (lambda: sp.KroneckerProduct(S, T), "KroneckerProduct"),
+    (lambda: sp.Trace(sp.HadamardPower(S, sp.Rational(1, 3))), "HadamardPower"),
     (lambda: S[0, 1], "MatrixElement"),
     (lambda: sp.Trace(sp.MatrixSymbol("Z", 2 * n, 2 * n)), "2*n"),
     (lambda: sp.Trace(S) + sp.Trace(sp.MatrixSymbol("S", 3, 3)), "'S' is used with shapes"),
     (lambda: sp.Trace(sp.MatrixSymbol("dX", n, n)), "'dX'"),
-    (lambda: sp.Trace(S.applyfunc(sp.Lambda(sp.Symbol("t"), sp.Symbol("t") ** 3))), "elementwise function"),
+    (lambda: sp.Trace(S.applyfunc(sp.Lambda(sp.Symbol("t"), sp.gamma(sp.Symbol("t"))))), "elementwise function"),
 ])
 def test_unsupported_sympy_nodes_are_named(build, fragment):
     with pytest.raises(InputError) as err:
@@ -162,8 +162,8 @@ def test_unsupported_sympy_nodes_are_named(build, fragment):
     assert fragment in str(err.value)
 
 
-@pytest.mark.parametrize("text,fragment", [("sum(X)", "'sum'"), ("tr(sigmoid(X))", "'sigmoid'"),
-                                           ("softmax(x)'*y", "'softmax'"), ("tr(d(X))", "'d'")])
+@pytest.mark.parametrize("text,fragment", [("tr(d(X))", "'d'"), ("vec(X)", "symbolic number of columns"),
+                                           ("K(m, n)*vec(X)", "symbolic sizes")])
 def test_unsupported_terms_to_sympy_are_named(text, fragment):
     with pytest.raises(InputError) as err:
         to_sympy(parse(text))
