@@ -184,6 +184,17 @@ def cmd_batch(args) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args) -> int:
+    try:
+        from .web.app import serve
+    except ImportError as err:
+        raise UsageError(f"rewrite serve needs the web extra ({err.name} is missing): "
+                         f"pip install 'rewrite-matrix-calculus[web]'") from None
+    print(f"{PROG}: serving on http://{args.host}:{args.port}/ (Ctrl-C stops)", file=sys.stderr)
+    serve(args.host, args.port)
+    return EXIT_OK
+
+
 # --- verify ------------------------------------------------------------------------------------
 def _counterexample_lines(cx) -> list[str]:
     lines = ["counterexample:"]
@@ -364,6 +375,12 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--budget", type=float, default=60.0, metavar="SECONDS", help="per item (default 60)")
     b.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster (pip install distributed)")
     b.set_defaults(func=cmd_batch)
+
+    w = sub.add_parser("serve", help="a local web page: type f, see the answer and its steps, download "
+                                     "the proof, verify identities (pip install 'rewrite-matrix-calculus[web]')")
+    w.add_argument("--host", default="127.0.0.1", help="the address to bind (default 127.0.0.1: this machine only)")
+    w.add_argument("--port", type=int, default=8000)
+    w.set_defaults(func=cmd_serve)
 
     v = sub.add_parser("verify", help="prove or refute 'lhs = rhs', or a gradient claim")
     v.add_argument("claim", help="'lhs = rhs', or with --gradient the claimed gradient G")
