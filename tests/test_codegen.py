@@ -65,25 +65,32 @@ def test_numpy_gradient_code_agrees_with_finite_differences(entry):
     assert np.allclose(got, want, rtol=1e-5, atol=1e-6 * (1 + np.abs(want).max()))
 
 
+def _vec(a) -> np.ndarray:
+    return np.asarray(a, dtype=float).reshape(-1, 1, order="F")
+
+
+def _directional(function, args: dict, wrt: str, x0: np.ndarray, output: int, seed: int):
+    """(direction, the central difference of output `output` of `function` along it at x0)."""
+    direction = np.random.default_rng(seed).standard_normal(x0.shape)
+    h = 1e-6
+
+    def at(t):
+        moved = x0 + t * direction
+        value = float(moved[0, 0]) if x0.shape == (1, 1) and isinstance(args[python_name(wrt)], float) else moved
+        return np.asarray(function(**dict(args, **{python_name(wrt): value}))[output], dtype=float)
+
+    return direction, (at(h) - at(-h)) / (2 * h)
+
+
 @pytest.mark.parametrize("entry", JACOBIANS[:20], ids=[e["id"] for e in JACOBIANS[:20]])
 def test_numpy_jacobian_code_agrees_with_finite_differences(entry):
     d = rewrite.derivative(entry["F"], entry["wrt"], entry.get("vars", {}), proof=False)
     F_and_jacobian = _load(d.to_python("numpy"))["F_and_jacobian"]
-    env, sizes = _point(d, 3)
+    env, _ = _point(d, 3)
     args = _arguments(d, env)
-    F, J = F_and_jacobian(**args)
-    x0 = np.asarray(env[d.wrt], dtype=float)
-    direction = np.random.default_rng(1).standard_normal(x0.shape)
-    h = 1e-6
-
-    def at(t):
-        moved = dict(args, **{python_name(d.wrt): x0 + t * direction} if not d.vars[d.wrt].shape.is_scalar
-                     else {python_name(d.wrt): float(x0[0, 0] + t * direction[0, 0])})
-        return np.asarray(F_and_jacobian(**moved)[0], dtype=float)
-
-    slope = (at(h) - at(-h)) / (2 * h)
-    vec = lambda a: np.asarray(a, dtype=float).reshape(-1, 1, order="F")   # noqa: E731
-    assert np.allclose(np.asarray(J, dtype=float) @ vec(direction), vec(slope), rtol=1e-4, atol=1e-6)
+    _, J = F_and_jacobian(**args)
+    direction, slope = _directional(F_and_jacobian, args, d.wrt, np.asarray(env[d.wrt], dtype=float), 0, 1)
+    assert np.allclose(np.asarray(J, dtype=float) @ _vec(direction), _vec(slope), rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("entry", HESSIANS[:12], ids=[e["id"] for e in HESSIANS[:12]])
@@ -93,14 +100,8 @@ def test_numpy_hessian_code_agrees_with_its_gradient(entry):
     env, _ = _point(h, 5)
     args = _arguments(h, env)
     _, _, H = f_grad_hess(**args)
-    x0 = np.asarray(env[h.wrt], dtype=float)
-    direction = np.random.default_rng(2).standard_normal(x0.shape)
-    eps = 1e-6
-    grads = [np.asarray(f_grad_hess(**dict(args, **{python_name(h.wrt): x0 + t * direction}))[1], dtype=float)
-             for t in (eps, -eps)]
-    vec = lambda a: np.asarray(a, dtype=float).reshape(-1, 1, order="F")   # noqa: E731
-    assert np.allclose(np.asarray(H, dtype=float) @ vec(direction), vec((grads[0] - grads[1]) / (2 * eps)),
-                       rtol=1e-4, atol=1e-6)
+    direction, slope = _directional(f_grad_hess, args, h.wrt, np.asarray(env[h.wrt], dtype=float), 1, 2)
+    assert np.allclose(np.asarray(H, dtype=float) @ _vec(direction), _vec(slope), rtol=1e-4, atol=1e-6)
 
 
 def test_stable_forms_stay_finite_where_naive_ones_overflow():
