@@ -152,6 +152,8 @@ def _positive(t, decls, facts, trail) -> bool:
         return True
     if op in _POSITIVE_ALWAYS or has_prop(e, "positive", decls):
         return True
+    if op == E.SUB and kids[1].expr.op == "sigmoid" and (kids[0].expr.op == E.ONES or kids[0].expr == E.num(1)):
+        return True   # 1 - σ(u) = σ(-u) > 0
     if op == "tr" and _gram(kids[0]):                     # tr(A'*A)
         return implied("nonnull", kids[0].kids[1], decls, facts, trail)
     if op in (E.HADAMARD, E.HDIV, "sqrt", "sum", "tr") or (op in (E.MUL, E.DIV) and t.is_scalar and not _gram(t)):

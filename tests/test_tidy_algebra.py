@@ -23,6 +23,8 @@ from rewrite.proof.checker import check
     ("det(X^2)", "X", {"X": "n x n, invertible"}, "2*det(X^2)*inv(X)'"),
     ("det(X^4)", "X", {"X": "n x n, invertible"}, "4*det(X^4)*inv(X)'"),
     ("tr(inv(X)^2*X^3*A)", "X", {"X": "n x n, invertible"}, "A'"),
+    # σ(-u) = 1 - σ(u) > 0: nothing to assume, and the quotient cancels
+    ("sum(log(sigmoid(-x)))", "x", {}, "-sigmoid(x)"),
     # nothing to collect: the factored form stays
     ("x'*(A + B)*x", "x", {}, "(A + B + (A + B)')*x"),
 ])
@@ -44,3 +46,10 @@ def test_a_quotient_cancels_only_where_its_divisor_is_known_nonzero():
     assert str(tidy(term, None, decls)[0]) == "a.*b"
     plain = infer(term, {}).vars
     assert str(tidy(term, None, plain)[0]) == "a./q.*b.*q"
+
+
+def test_the_book_forms_of_the_logistic_derivative_are_proved():
+    assert rewrite.verify_gradient("log(sigmoid(t))", "t", "sigmoid(-t)", {"t": "scalar"}).status == "proved"
+    assert rewrite.verify("ones - sigmoid(X) = sigmoid(-X)").status == "proved"
+    r = rewrite.derive("-(y'*log(sigmoid(A*w)) + (ones - y)'*log(ones - sigmoid(A*w)))", "w")
+    assert r.assumptions == []   # 1 - σ(u) > 0 always

@@ -138,6 +138,7 @@ RULES: dict[str, list[tuple[str, str, Guard | None]]] = {
     "inv": _forward("inv-inv", "inv-identity", "inv-scalar", "inv-orthogonal", "inv-pow")
            + [("transpose-inv", "backward", transposed_symbol)],
     "det": _forward("det-identity"),
+    "sigmoid": _forward("sigmoid-neg", "sigmoid-neg-had"),   # σ(-u) = 1 - σ(u), as books write it
     E.POW: _forward("pow-one"),
     "kron": _forward("kron-scalar-l", "kron-scalar-r", "kron-identity", "kron-scale-l", "kron-scale-r",
                      "kron-neg-l", "kron-neg-r", "kron-row-column", "kron-column-row"),
