@@ -53,3 +53,14 @@ def test_the_book_forms_of_the_logistic_derivative_are_proved():
     assert rewrite.verify("ones - sigmoid(X) = sigmoid(-X)").status == "proved"
     r = rewrite.derive("-(y'*log(sigmoid(A*w)) + (ones - y)'*log(ones - sigmoid(A*w)))", "w")
     assert r.assumptions == []   # 1 - σ(u) > 0 always
+
+
+@pytest.mark.parametrize("f, wrt, vars, gradient", [
+    ("exp(-x'*x/2)", "x", {}, "-exp(-x'*x/2)*x"),                 # numbers cancel across the quotient
+    ("sum(log(exp(X) + ones))", "X", {}, "sigmoid(X)"),             # exp(u)./(exp(u) + 1) folds
+    ("log(exp(t) + 1)", "t", {"t": "scalar"}, "sigmoid(t)"),
+])
+def test_the_issue_examples_read_like_the_book(f, wrt, vars, gradient):
+    r = rewrite.derive(f, wrt, vars)
+    assert str(r.gradient) == gradient and check(r.proof).ok
+    assert numeric.check_gradient(f, wrt, r.gradient, r.vars).ok

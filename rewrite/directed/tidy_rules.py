@@ -125,9 +125,11 @@ RULES: dict[str, list[tuple[str, str, Guard | None]]] = {
                 + [("had-neg-l", "forward", minus_unit_left), ("had-neg-r", "forward", None),
                    ("had-scale-r", "forward", None), ("had-assoc", "backward", None)]
                 + _forward("sign-had", "hdiv-ones-had"),
-    E.HDIV: _forward("hdiv-zero", "hdiv-scalar", "hdiv-div-l", "hdiv-self", "sigmoid-fold-had")
+    E.HDIV: _forward("hdiv-zero", "hdiv-scalar", "hdiv-div-l", "hdiv-self", "sigmoid-fold-had",
+                     "sigmoid-fold-had-r")
             + [("hdiv-neg-l", "forward", minus_unit_left)],
-    E.DIV: _forward("div-zero", "div-one", "div-div", "softmax-fold", "sigmoid-fold", "sigmoid-fold-mul"),
+    E.DIV: _forward("div-zero", "div-one", "div-div", "softmax-fold", "sigmoid-fold", "sigmoid-fold-r",
+                    "sigmoid-fold-mul"),
     E.ADD: _forward("add-zero-l", "add-zero-r", "add-neg", "add-neg-l", "add-self")
            + [("add-assoc", "backward", None), ("add-sub-assoc", "backward", None)],
     E.SUB: _forward("sub-zero-r", "sub-zero-l", "sub-self", "sub-neg")

@@ -170,7 +170,7 @@ def cancel_quotient(rw: Rewriter) -> None:
         if not f.is_scalar:
             continue
         for j, g in enumerate(df):
-            numbers = f.expr.op == E.NUM and g.expr.op == E.NUM
+            numbers = _number_like(f.expr) and _number_like(g.expr)
             if not numbers and _base(f)[0] != _base(g)[0]:
                 continue
             if not numbers and not rw.assumed.establish("nonzero", _base_term(g), rw.decls):
@@ -178,6 +178,9 @@ def cancel_quotient(rw: Rewriter) -> None:
             _to_left(rw, (0,), i, len(nf))
             _to_left(rw, (1,), j, len(df))
             if numbers:
+                for side in (0, 1):   # -2 is written -(2) by the tidy stage: fold it first
+                    if rw.at((side, 0)).expr.op == E.NEG:
+                        rw.apply("num-neg", (side, 0))
                 rw.apply("div-nums", ROOT)
                 return
             for side in (0, 1):   # s^k -> s*s^(k-1) in front
@@ -186,6 +189,10 @@ def cancel_quotient(rw: Rewriter) -> None:
                     rw.apply("mul-assoc", (side,))
             rw.apply("div-cancel", ROOT)
             return
+
+
+def _number_like(e: E.Expr) -> bool:
+    return e.op == E.NUM or (e.op == E.NEG and e.args[0].op == E.NUM)
 
 
 def _base_term(t: Term) -> Term:
