@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from . import expr as E
-from .errors import InputError
+from .errors import InputError, RewriteError
 from .shapes import Decl
 
 
@@ -40,6 +40,21 @@ class GradientResult:
 
             self._proof = proof_of_derivation(self.derivation)
         return self._proof
+
+    @property
+    def readable_differential(self) -> E.Expr:
+        """df as a book writes it: tr(H*dX) with H = G' tidied (not tr(inv(X)''*dX)), and
+        G*dt for a scalar t.  The proof's claim keeps the canonical tr(G'*dX)."""
+        from .pipeline import tidy
+
+        dx = E.Expr(E.DIFF, (E.sym(self.wrt),))
+        if self.vars[self.wrt].shape.is_scalar:
+            return E.mul(self.gradient, dx)
+        try:
+            h, _ = tidy(E.transpose(self.gradient), None, self.vars)
+        except RewriteError:
+            return self.differential
+        return E.tr(E.mul(h, dx))
 
     @property
     def named(self):
@@ -109,7 +124,7 @@ class GradientResult:
             lines.append(f"  {s['stage']:<14} {s['steps']:>5} steps  {s['seconds']:.3f} s{note}")
         if self.derivation is not None:
             lines.append(f"proof: {self.proof_steps} rule steps")
-        lines.append(f"df = {self.differential}")
+        lines.append(f"df = {self.readable_differential}")
         if self.convention != "unconstrained":
             from .conventions import definition
             from .expr import sym

@@ -64,3 +64,16 @@ def test_the_issue_examples_read_like_the_book(f, wrt, vars, gradient):
     r = rewrite.derive(f, wrt, vars)
     assert str(r.gradient) == gradient and check(r.proof).ok
     assert numeric.check_gradient(f, wrt, r.gradient, r.vars).ok
+
+
+@pytest.mark.parametrize("f, wrt, vars, line", [
+    ("logdet(X)", "X", {}, "df = tr(inv(X)*dX)"),                        # not tr(inv(X)''*dX)
+    ("logdet(X + t*A)", "t", {"t": "scalar"}, "df = tr(inv(X + t*A)*A)*dt"),   # a scalar t: G*dt
+    ("tr(A*X*B)", "X", {}, "df = tr(B*A*dX)"),
+])
+def test_the_differential_line_reads_like_a_book(f, wrt, vars, line):
+    r = rewrite.derive(f, wrt, vars)
+    assert line in str(r).splitlines()
+    assert str(r.differential).startswith("tr(")   # the claim keeps tr(G'*dX)
+    # the readable form is the same linear function of dX
+    assert numeric.compare(r.readable_differential, r.differential, r.vars).equal
