@@ -18,7 +18,7 @@ from rewrite.shapes import normalize_decls
 from textbook import normal_text
 
 ENTRIES = json.loads((Path(__file__).parent / "data" / "gradients.json").read_text())["entries"]
-FLOOR = 145          # entries that read like the book (of 162); raise it when more do
+FLOOR = 146          # entries that read like the book (of 162); raise it when more do
 LONG = 0             # answers longer than 1.5 times the book's; lower it when fewer are
 
 

@@ -126,7 +126,7 @@ RULES: dict[str, list[tuple[str, str, Guard | None]]] = {
                    ("had-scale-r", "forward", None), ("had-assoc", "backward", None)]
                 + _forward("sign-had", "hdiv-ones-had"),
     E.HDIV: _forward("hdiv-zero", "hdiv-scalar", "hdiv-div-l", "hdiv-self", "sigmoid-fold-had",
-                     "sigmoid-fold-had-r")
+                     "sigmoid-fold-had-r", "hdiv-num-den")
             + [("hdiv-neg-l", "forward", minus_unit_left)],
     E.DIV: _forward("div-zero", "div-one", "div-div", "softmax-fold", "sigmoid-fold", "sigmoid-fold-r",
                     "sigmoid-fold-mul"),
