@@ -14,7 +14,6 @@ slogdet (Cholesky for A declared spd).
 from __future__ import annotations
 
 import keyword
-from fractions import Fraction
 from typing import Mapping
 
 from . import dims as D

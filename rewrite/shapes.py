@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Mapping, Union
+from typing import Mapping
 
 from . import dims as D
 from . import expr as E
-from .dims import Dim, Prod
+from .dims import Dim
 from .errors import ShapeError
 from .syntax import Parsed, is_valid_symbol_name
 

@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from rewrite import expr as E
 from rewrite.proof.checker import check
 from rewrite.proof.kernel import Cursor, StepError, apply, reading_differs, rewrite_at, typed
 from rewrite.proof.model import EqualityClaim, make_proof

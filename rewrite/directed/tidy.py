@@ -20,7 +20,6 @@ there (the term is still equal, and the proof still valid) and says so ("cycle")
 """
 from __future__ import annotations
 
-from .. import expr as E
 from .rewriter import OutOfBudget, Path, Rewriter
 from .tidy_moves import FIRST, LAST, PRE
 from .tidy_rules import RULES

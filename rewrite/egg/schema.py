@@ -47,7 +47,7 @@ def dim_text(d) -> str:
 def rational(v: Fraction) -> str:
     num = f"(bigint {abs(v.numerator)})"
     lit = f"(bigrat {num} (bigint {v.denominator}))"
-    return f"(bigrat (bigint 0) (bigint 1))" if v == 0 else (f"(neg {lit})" if v < 0 else lit)
+    return "(bigrat (bigint 0) (bigint 1))" if v == 0 else (f"(neg {lit})" if v < 0 else lit)
 
 
 def term(e: E.Expr, typing: Typing, path: E.Path = ()) -> str:

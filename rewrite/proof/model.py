@@ -20,7 +20,6 @@ from typing import Annotated, Any, Iterable, Literal, Mapping, Protocol, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import expr as E
 from ..printer import to_text
 from ..rules import Rule, library
 from ..shapes import Decl, normalize_decls
