@@ -42,11 +42,11 @@ class _Timeout(Exception):
 
 
 def read_items(path: str | Path) -> list[dict]:
-    """The items of a JSON-lines file (blank lines and lines starting with # skipped); an item
-    without an "id" gets "line-N"."""
+    """The items of a JSON-lines file ("-": standard input; blank lines and lines starting with #
+    skipped); an item without an "id" gets "line-N"."""
     items, seen = [], set()
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = sys.stdin.read() if str(path) == "-" else Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise InputError(f"cannot read {path}: {getattr(err, 'strerror', None) or err}") from None
     for n, line in enumerate(text.splitlines(), start=1):

@@ -185,11 +185,20 @@ def cmd_batch(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    import socket
+
+    if not 1 <= args.port <= 65535:
+        raise UsageError(f"--port must be 1..65535, not {args.port}")
     try:
         from .web.app import serve
     except ImportError as err:
         raise UsageError(f"rewrite serve needs the web extra ({err.name} is missing): "
                          f"pip install 'rewrite-matrix-calculus[web]'") from None
+    with socket.socket() as probe:   # say so now, rather than in the server's log
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as err:
+            raise InputError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
     print(f"{PROG}: serving on http://{args.host}:{args.port}/ (Ctrl-C stops)", file=sys.stderr)
     serve(args.host, args.port)
     return EXIT_OK
@@ -368,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("batch", help="run the items of a JSON-lines file (derive, verify, ...) in parallel, "
                                      "writing a JSON line per result")
-    b.add_argument("file", help="the items, one JSON object a line (see rewrite.batch)")
+    b.add_argument("file", help="the items, one JSON object a line ('-' reads stdin; see rewrite.batch)")
     b.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
     b.add_argument("--output", metavar="FILE", help="append results to FILE, skipping items already "
                                                     "there (resumable); default: standard output")
