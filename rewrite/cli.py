@@ -53,15 +53,9 @@ def _read_term(text: str) -> str:
 
 def _declarations(specs: Sequence[str] | None) -> dict:
     """--var "X: n x m, spd" (repeatable) -> {name: Decl}."""
-    from .shapes import parse_declaration
+    from .shapes import parse_declarations
 
-    out = {}
-    for spec in specs or ():
-        name, decl = parse_declaration(spec)
-        if name in out:
-            raise InputError(f"variable {name!r} is declared twice")
-        out[name] = decl
-    return out
+    return parse_declarations(specs)
 
 
 def _dump_json(data) -> str:

@@ -113,6 +113,20 @@ def parse_declaration(text: str) -> tuple[str, Decl]:
     return name, parse_decl_body(body, name)
 
 
+def parse_declarations(specs) -> dict[str, Decl]:
+    """Declarations "NAME: ROWS x COLS[, props]", one a string (or one a line of a single string,
+    blank lines skipped) -> {name: Decl}; a name declared twice is an error."""
+    if isinstance(specs, str):
+        specs = [line for line in specs.splitlines() if line.strip()]
+    out: dict[str, Decl] = {}
+    for spec in specs or ():
+        name, decl = parse_declaration(spec)
+        if name in out:
+            raise ShapeError(f"variable {name!r} is declared twice")
+        out[name] = decl
+    return out
+
+
 def normalize_decls(vars: Mapping[str, object] | None) -> dict[str, Decl]:
     """Accept {"X": "n x m"}, {"X": Decl}, or {"X": (rows, cols)}."""
     out: dict[str, Decl] = {}

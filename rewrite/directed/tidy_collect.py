@@ -20,16 +20,14 @@ from __future__ import annotations
 from .. import expr as E
 from ..proof.kernel import StepError, Term
 from .rewriter import Path, Rewriter
+from .tidy_expand import DISTRIBUTE
+from .tidy_scalars import chain
 
 ROOT: Path = ()
 LIMIT = 160   # nodes: a larger sum is left alone (the trial costs more than it is worth)
 SUMS = (E.ADD, E.SUB)
 COMM = {E.MUL: "scalar-comm", E.HADAMARD: "had-comm", E.ADD: "add-comm"}
 ASSOC = {E.MUL: "mul-assoc", E.HADAMARD: "had-assoc", E.ADD: "add-assoc"}
-DISTRIBUTE = {(E.MUL, 0, E.ADD): "mul-add-l", (E.MUL, 0, E.SUB): "mul-sub-l",
-              (E.MUL, 1, E.ADD): "mul-add-r", (E.MUL, 1, E.SUB): "mul-sub-r",
-              (E.HADAMARD, 0, E.ADD): "had-add-l", (E.HADAMARD, 0, E.SUB): "had-sub-l",
-              (E.HADAMARD, 1, E.ADD): "had-add-r", (E.HADAMARD, 1, E.SUB): "had-sub-r"}
 PULL_NEG = {(E.MUL, 0): "mul-neg-l", (E.MUL, 1): "mul-neg-r",
             (E.HADAMARD, 0): "had-neg-l", (E.HADAMARD, 1): "had-neg-r"}
 # A op1 (B op2 C) -> (A op1 B) op C: the rule read backward, by (op1, op2)
@@ -38,16 +36,6 @@ REGROUP = {(E.ADD, E.ADD): "add-assoc", (E.ADD, E.SUB): "add-sub-assoc",
 
 
 # --- chains -----------------------------------------------------------------------------------------
-def chain(t: Term, op: str) -> list[Term]:
-    """The operands of the left-nested chain t of `op`, first to last."""
-    out = []
-    while t.expr.op == op:
-        out.append(t.kids[1])
-        t = t.kids[0]
-    out.append(t)
-    return out[::-1]
-
-
 def left_nest(rw: Rewriter, path: Path, op: str) -> None:
     """Re-associate the chain of `op` at `path` to the left: A op (B op C) -> (A op B) op C."""
     at = path

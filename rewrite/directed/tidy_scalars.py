@@ -16,6 +16,7 @@ from __future__ import annotations
 from .. import expr as E
 from ..proof.kernel import Term
 from .rewriter import Path, Rewriter
+from .tidy_rules import number_like
 
 ROOT: Path = ()
 
@@ -30,14 +31,20 @@ def is_group(t: Term) -> bool:
     return not first.is_scalar
 
 
-def factors(t: Term) -> list[Term]:
-    """The factors of the left-nested chain t, first to last (a right-hand group is one factor)."""
+def chain(t: Term, op: str) -> list[Term]:
+    """The operands of the left-nested chain t of `op`, first to last (a right-hand group is one
+    operand)."""
     out = []
-    while t.expr.op == E.MUL:
+    while t.expr.op == op:
         out.append(t.kids[1])
         t = t.kids[0]
     out.append(t)
     return out[::-1]
+
+
+def factors(t: Term) -> list[Term]:
+    """The factors of the left-nested product t, first to last."""
+    return chain(t, E.MUL)
 
 
 def node_of(chain: Path, n: int, i: int) -> Path:
@@ -170,7 +177,7 @@ def cancel_quotient(rw: Rewriter) -> None:
         if not f.is_scalar:
             continue
         for j, g in enumerate(df):
-            numbers = _number_like(f.expr) and _number_like(g.expr)
+            numbers = number_like(f.expr) and number_like(g.expr)
             if not numbers and _base(f)[0] != _base(g)[0]:
                 continue
             if not numbers and not rw.assumed.establish("nonzero", _base_term(g), rw.decls):
@@ -189,10 +196,6 @@ def cancel_quotient(rw: Rewriter) -> None:
                     rw.apply("mul-assoc", (side,))
             rw.apply("div-cancel", ROOT)
             return
-
-
-def _number_like(e: E.Expr) -> bool:
-    return e.op == E.NUM or (e.op == E.NEG and e.args[0].op == E.NUM)
 
 
 def _base_term(t: Term) -> Term:

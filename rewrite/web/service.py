@@ -9,25 +9,8 @@ from typing import Any
 
 from ..errors import InputError, UnknownResult
 from ..mathml import math
+from ..shapes import parse_declarations
 from ..syntax import MAX_CHARS, parse
-
-
-def _declarations(lines) -> dict[str, str]:
-    """["X: n x m", ...] (or one string of lines) -> {"X": "n x m"}."""
-    if isinstance(lines, str):
-        lines = lines.splitlines()
-    out: dict[str, str] = {}
-    for line in lines or []:
-        line = line.strip()
-        if not line:
-            continue
-        if ":" not in line:
-            raise InputError(f"declaration {line!r} needs the form 'NAME: ROWS x COLS[, props]'")
-        name, body = (s.strip() for s in line.split(":", 1))
-        if name in out:
-            raise InputError(f"variable {name!r} is declared twice")
-        out[name] = body
-    return out
 
 
 def _text(request: dict, key: str) -> str:
@@ -59,7 +42,7 @@ def derive(request: dict) -> dict[str, Any]:
     import rewrite
 
     f, wrt = _text(request, "f"), _text(request, "wrt")
-    vars = _declarations(request.get("vars"))
+    vars = parse_declarations(request.get("vars"))
     kind = request.get("kind", "gradient")
     if kind not in ("gradient", "hessian"):
         raise InputError(f"unknown kind {kind!r} (gradient or hessian)")
@@ -91,7 +74,7 @@ def verify(request: dict) -> dict[str, Any]:
     from ..verification import plain
 
     claim = _text(request, "claim")
-    v = rewrite.verify(claim, vars=_declarations(request.get("vars")))
+    v = rewrite.verify(claim, vars=parse_declarations(request.get("vars")))
     out = {"status": v.status, "reason": v.reason, "hint": v.stats.get("hint", "")}
     if v.proof is not None:
         out["steps"] = _steps(v.proof)
